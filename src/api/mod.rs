@@ -1,0 +1,195 @@
+//! Typed SQS actions: one request and one response type per action, the SQS request rules, and
+//! the handlers that call the engine.
+//!
+//! Both wire protocols decode into the same JSON-shaped document (see `protocol::query` for how
+//! flattened Query parameters are folded), which [`decode`] turns into a typed [`Request`]. No code
+//! after this point sees wire strings such as `MessageAttribute.3.Value.StringValue`.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod attributes;
+pub mod batch;
+pub mod message_attributes;
+pub mod messages;
+pub mod num;
+pub mod queue;
+pub mod queue_url;
+pub mod receive;
+pub mod redrive;
+pub mod send;
+pub mod tags;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::engine::Engine;
+use crate::error::{ErrorCode, SqsError, SqsResult};
+
+/// Declares `Action` from the list of SQS operation names.
+macro_rules! actions {
+    ($($name:ident),* $(,)?) => {
+        /// Every SQS action, by its wire name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action { $($name,)* }
+
+        impl Action {
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$name => stringify!($name),)* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Action> {
+                match name { $(stringify!($name) => Some(Action::$name),)* _ => None }
+            }
+        }
+    };
+}
+
+actions! {
+    CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, GetQueueAttributes, SetQueueAttributes,
+    PurgeQueue, TagQueue, UntagQueue, ListQueueTags, AddPermission, RemovePermission,
+    SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage, DeleteMessageBatch,
+    ChangeMessageVisibility, ChangeMessageVisibilityBatch, ListDeadLetterSourceQueues,
+    StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask,
+}
+
+impl Action {
+    /// Actions that act on one queue named by `QueueUrl` (and so may be sent to a queue's URL).
+    pub fn is_queue_scoped(self) -> bool {
+        !matches!(
+            self,
+            Action::CreateQueue
+                | Action::ListQueues
+                | Action::StartMessageMoveTask
+                | Action::ListMessageMoveTasks
+                | Action::CancelMessageMoveTask
+        )
+    }
+}
+
+/// What a handler knows about the HTTP request besides its parameters.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// `scheme://host:port` that queue URLs in responses start with.
+    pub base_url: String,
+    /// `X-Amzn-Trace-Id` of the request (becomes AWSTraceHeader on SendMessage).
+    pub trace_header: Option<String>,
+}
+
+/// A decoded request, one variant per action.
+#[derive(Debug)]
+pub enum Request {
+    CreateQueue(queue::CreateQueueRequest),
+    GetQueueUrl(queue::GetQueueUrlRequest),
+    ListQueues(queue::ListQueuesRequest),
+    DeleteQueue(queue::QueueUrlRequest),
+    PurgeQueue(queue::QueueUrlRequest),
+    GetQueueAttributes(attributes::GetQueueAttributesRequest),
+    SetQueueAttributes(attributes::SetQueueAttributesRequest),
+    TagQueue(tags::TagQueueRequest),
+    UntagQueue(tags::UntagQueueRequest),
+    ListQueueTags(queue::QueueUrlRequest),
+    AddPermission(tags::AddPermissionRequest),
+    RemovePermission(tags::RemovePermissionRequest),
+    SendMessage(send::SendMessageRequest),
+    SendMessageBatch(send::SendMessageBatchRequest),
+    ReceiveMessage(receive::ReceiveMessageRequest),
+    DeleteMessage(messages::DeleteMessageRequest),
+    DeleteMessageBatch(messages::DeleteMessageBatchRequest),
+    ChangeMessageVisibility(messages::ChangeMessageVisibilityRequest),
+    ChangeMessageVisibilityBatch(messages::ChangeMessageVisibilityBatchRequest),
+    ListDeadLetterSourceQueues(redrive::ListDeadLetterSourceQueuesRequest),
+    StartMessageMoveTask(redrive::StartMessageMoveTaskRequest),
+    ListMessageMoveTasks(redrive::ListMessageMoveTasksRequest),
+    CancelMessageMoveTask(redrive::CancelMessageMoveTaskRequest),
+}
+
+/// A response, one variant per action; `Empty` for actions with no output members.
+#[derive(Debug)]
+pub enum Response {
+    Empty,
+    QueueUrl(queue::QueueUrlResponse),
+    ListQueues(queue::ListQueuesResponse),
+    GetQueueAttributes(attributes::GetQueueAttributesResponse),
+    ListQueueTags(tags::ListQueueTagsResponse),
+    SendMessage(send::SendMessageResponse),
+    SendMessageBatch(send::SendMessageBatchResponse),
+    ReceiveMessage(receive::ReceiveMessageResponse),
+    DeleteMessageBatch(batch::BatchIdsResponse),
+    ChangeMessageVisibilityBatch(batch::BatchIdsResponse),
+    ListDeadLetterSourceQueues(redrive::ListDeadLetterSourceQueuesResponse),
+    StartMessageMoveTask(redrive::StartMessageMoveTaskResponse),
+    ListMessageMoveTasks(redrive::ListMessageMoveTasksResponse),
+    CancelMessageMoveTask(redrive::CancelMessageMoveTaskResponse),
+}
+
+fn typed<T: DeserializeOwned>(document: Value) -> SqsResult<T> {
+    serde_json::from_value(document).map_err(|e| SqsError::new(ErrorCode::MalformedInput, format!("{e}")))
+}
+
+/// Turns the JSON-shaped parameter document of `action` into its typed request.
+pub fn decode(action: Action, document: Value) -> SqsResult<Request> {
+    let document = match document {
+        Value::Null => Value::Object(Default::default()),
+        Value::Object(map) => Value::Object(map),
+        _ => return Err(SqsError::new(ErrorCode::MalformedInput, "The request body must be a JSON object.")),
+    };
+    Ok(match action {
+        Action::CreateQueue => Request::CreateQueue(typed(document)?),
+        Action::GetQueueUrl => Request::GetQueueUrl(typed(document)?),
+        Action::ListQueues => Request::ListQueues(typed(document)?),
+        Action::DeleteQueue => Request::DeleteQueue(typed(document)?),
+        Action::PurgeQueue => Request::PurgeQueue(typed(document)?),
+        Action::GetQueueAttributes => Request::GetQueueAttributes(typed(document)?),
+        Action::SetQueueAttributes => Request::SetQueueAttributes(typed(document)?),
+        Action::TagQueue => Request::TagQueue(typed(document)?),
+        Action::UntagQueue => Request::UntagQueue(typed(document)?),
+        Action::ListQueueTags => Request::ListQueueTags(typed(document)?),
+        Action::AddPermission => Request::AddPermission(typed(document)?),
+        Action::RemovePermission => Request::RemovePermission(typed(document)?),
+        Action::SendMessage => Request::SendMessage(typed(document)?),
+        Action::SendMessageBatch => Request::SendMessageBatch(typed(document)?),
+        Action::ReceiveMessage => Request::ReceiveMessage(typed(document)?),
+        Action::DeleteMessage => Request::DeleteMessage(typed(document)?),
+        Action::DeleteMessageBatch => Request::DeleteMessageBatch(typed(document)?),
+        Action::ChangeMessageVisibility => Request::ChangeMessageVisibility(typed(document)?),
+        Action::ChangeMessageVisibilityBatch => Request::ChangeMessageVisibilityBatch(typed(document)?),
+        Action::ListDeadLetterSourceQueues => Request::ListDeadLetterSourceQueues(typed(document)?),
+        Action::StartMessageMoveTask => Request::StartMessageMoveTask(typed(document)?),
+        Action::ListMessageMoveTasks => Request::ListMessageMoveTasks(typed(document)?),
+        Action::CancelMessageMoveTask => Request::CancelMessageMoveTask(typed(document)?),
+    })
+}
+
+/// Runs a request against the engine.
+pub async fn dispatch(engine: &Engine, ctx: &RequestContext, request: Request) -> SqsResult<Response> {
+    match request {
+        Request::CreateQueue(r) => queue::create_queue(engine, ctx, r),
+        Request::GetQueueUrl(r) => queue::get_queue_url(engine, ctx, r),
+        Request::ListQueues(r) => queue::list_queues(engine, ctx, r),
+        Request::DeleteQueue(r) => queue::delete_queue(engine, r),
+        Request::PurgeQueue(r) => queue::purge_queue(engine, r),
+        Request::GetQueueAttributes(r) => attributes::get_queue_attributes(engine, r),
+        Request::SetQueueAttributes(r) => attributes::set_queue_attributes(engine, r),
+        Request::TagQueue(r) => tags::tag_queue(engine, r),
+        Request::UntagQueue(r) => tags::untag_queue(engine, r),
+        Request::ListQueueTags(r) => tags::list_queue_tags(engine, r),
+        Request::AddPermission(r) => tags::add_permission(engine, r),
+        Request::RemovePermission(r) => tags::remove_permission(engine, r),
+        Request::SendMessage(r) => send::send_message(engine, ctx, r),
+        Request::SendMessageBatch(r) => send::send_message_batch(engine, ctx, r),
+        Request::ReceiveMessage(r) => receive::receive_message(engine, r).await,
+        Request::DeleteMessage(r) => messages::delete_message(engine, r),
+        Request::DeleteMessageBatch(r) => messages::delete_message_batch(engine, r),
+        Request::ChangeMessageVisibility(r) => messages::change_message_visibility(engine, r),
+        Request::ChangeMessageVisibilityBatch(r) => messages::change_message_visibility_batch(engine, r),
+        Request::ListDeadLetterSourceQueues(r) => redrive::list_dead_letter_source_queues(engine, ctx, r),
+        Request::StartMessageMoveTask(r) => redrive::start_message_move_task(engine, r),
+        Request::ListMessageMoveTasks(r) => redrive::list_message_move_tasks(engine, r),
+        Request::CancelMessageMoveTask(r) => redrive::cancel_message_move_task(engine, r),
+    }
+}
+
+/// A required parameter, or `MissingParameter`.
+pub fn required<T>(value: Option<T>, parameter: &str) -> SqsResult<T> {
+    value.ok_or_else(|| SqsError::missing(parameter))
+}

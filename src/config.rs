@@ -1,0 +1,69 @@
+//! Settings, from command-line flags or `SQS_LOCAL_*` environment variables.
+
+use clap::Parser;
+
+use crate::engine::EngineSettings;
+
+/// An Amazon SQS-compatible emulator. With no arguments it serves an in-memory emulator on
+/// http://127.0.0.1:9324.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "sqs-local", version, about)]
+pub struct Config {
+    /// Address to bind.
+    #[arg(long, env = "SQS_LOCAL_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, short, env = "SQS_LOCAL_PORT", default_value_t = 9324)]
+    pub port: u16,
+
+    /// Base URL of queue URLs (e.g. http://sqs:9324). By default the request's Host header is used,
+    /// so clients get URLs they can reach.
+    #[arg(long, env = "SQS_LOCAL_ADVERTISED_URL")]
+    pub advertised_url: Option<String>,
+
+    /// Account id in queue URLs and ARNs.
+    #[arg(long, env = "SQS_LOCAL_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+
+    /// Region in queue ARNs.
+    #[arg(long, env = "SQS_LOCAL_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Enforce AWS's one PurgeQueue per queue every 60 seconds (PurgeQueueInProgress).
+    #[arg(long, env = "SQS_LOCAL_PURGE_COOLDOWN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub purge_cooldown: bool,
+
+    /// Enforce AWS's 60-second wait before recreating a deleted queue (QueueDeletedRecently).
+    #[arg(long, env = "SQS_LOCAL_DELETE_COOLDOWN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub delete_cooldown: bool,
+
+    /// Largest request body accepted, in bytes; larger requests get 413.
+    #[arg(long, env = "SQS_LOCAL_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// The defaults, as with no flags and no environment.
+    pub fn defaults() -> Self {
+        Config {
+            host: "127.0.0.1".into(),
+            port: 9324,
+            advertised_url: None,
+            account_id: "000000000000".into(),
+            region: "us-east-1".into(),
+            purge_cooldown: true,
+            delete_cooldown: true,
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+
+    pub fn engine_settings(&self) -> EngineSettings {
+        EngineSettings {
+            account_id: self.account_id.clone(),
+            region: self.region.clone(),
+            purge_cooldown: self.purge_cooldown,
+            delete_cooldown: self.delete_cooldown,
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `sqs-local`: parse settings, bind, serve until SIGINT/SIGTERM.
+
+use std::sync::Arc;
+
+use clap::Parser;
+use sqs_local::config::Config;
+use sqs_local::engine::clock::TokioClock;
+use sqs_local::engine::Engine;
+use sqs_local::service::AppState;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .init();
+    let addr = format!("{}:{}", config.host, config.port);
+    let listener = match tokio::net::TcpListener::bind(&addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sqs-local: cannot listen on {addr}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
+    println!("sqs-local listening on http://{local} (account {}, region {})", config.account_id, config.region);
+    let engine = Engine::new(config.engine_settings(), Arc::new(TokioClock::new()));
+    let state = Arc::new(AppState { engine, config });
+    sqs_local::server::run(listener, state, shutdown_signal()).await;
+    std::process::ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

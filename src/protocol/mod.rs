@@ -1,0 +1,136 @@
+//! The two wire protocols on one port.
+//!
+//! [`decode`] picks the protocol (AWS JSON 1.0 when `X-Amz-Target` or a JSON 1.0 content type is
+//! present, AWS Query otherwise) and returns a typed [`api::Request`]; [`encode`] and
+//! [`encode_error`] render in the protocol of the request, always.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod json;
+pub mod query;
+pub mod query_xml;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+
+use crate::api::{self, Action, Request, Response};
+use crate::error::{ErrorCode, SqsError, SqsResult};
+
+/// The wire protocol of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Query,
+    Json,
+}
+
+/// What decoding needs from an HTTP request.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// JSON when the request names a target or a JSON 1.0 content type; Query otherwise.
+pub fn detect(target: Option<&str>, content_type: Option<&str>) -> Protocol {
+    let json_type = content_type.is_some_and(|c| c.trim_start().starts_with("application/x-amz-json-1.0"));
+    if target.is_some() || json_type {
+        Protocol::Json
+    } else {
+        Protocol::Query
+    }
+}
+
+/// Decodes a request into its action and typed form.
+pub fn decode(protocol: Protocol, incoming: &Incoming<'_>) -> SqsResult<(Action, Request)> {
+    match protocol {
+        Protocol::Json => {
+            let target = incoming
+                .target
+                .ok_or_else(|| SqsError::new(ErrorCode::UnknownOperation, "Missing X-Amz-Target header."))?;
+            let action = json::action_from_target(target)?;
+            let document = json::parse_body(incoming.body)?;
+            Ok((action, api::decode(action, document)?))
+        }
+        Protocol::Query => decode_query(incoming),
+    }
+}
+
+fn decode_query(incoming: &Incoming<'_>) -> SqsResult<(Action, Request)> {
+    let mut params = match incoming.query {
+        Some(q) => query::parse_form(q.as_bytes())?,
+        None => Vec::new(),
+    };
+    params.extend(query::parse_form(incoming.body)?);
+    let action_name = params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| SqsError::new(ErrorCode::MissingAction, "The requested operation is not supported."))?;
+    let invalid_action =
+        || SqsError::new(ErrorCode::InvalidAction, format!("The action {action_name} is not valid for this endpoint."));
+    let action = Action::from_name(&action_name).ok_or_else(invalid_action)?;
+    let path_names_queue = incoming.path.split('/').filter(|s| !s.is_empty()).count() >= 2;
+    if path_names_queue {
+        if !action.is_queue_scoped() {
+            return Err(invalid_action());
+        }
+        // A request posted to a queue's URL acts on that queue unless QueueUrl says otherwise.
+        if !params.iter().any(|(k, _)| k == "QueueUrl") {
+            params.push(("QueueUrl".into(), incoming.path.to_string()));
+        }
+    }
+    let document = query::to_document(action, &params);
+    Ok((action, api::decode(action, document)?))
+}
+
+/// An HTTP response ready for hyper.
+pub type HttpResponse = hyper::Response<Full<Bytes>>;
+
+fn build(status: u16, content_type: &'static str, request_id: &str, body: Vec<u8>) -> HttpResponse {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+const XML_CONTENT_TYPE: &str = "text/xml";
+
+/// Renders a success response.
+pub fn encode(protocol: Protocol, action: Action, response: &Response, request_id: &str) -> HttpResponse {
+    match protocol {
+        Protocol::Json => build(200, JSON_CONTENT_TYPE, request_id, json::render_response(response)),
+        Protocol::Query => build(
+            200,
+            XML_CONTENT_TYPE,
+            request_id,
+            query_xml::render_response(action, response, request_id).into_bytes(),
+        ),
+    }
+}
+
+/// Renders an error with the status from the error table.
+pub fn encode_error(protocol: Protocol, error: &SqsError, request_id: &str) -> HttpResponse {
+    let status = error.code.status();
+    match protocol {
+        Protocol::Json => {
+            let mut response = build(status, JSON_CONTENT_TYPE, request_id, json::render_error(error));
+            if let Ok(value) = HeaderValue::from_str(&json::query_error_header(error)) {
+                response.headers_mut().insert("x-amzn-query-error", value);
+            }
+            response
+        }
+        Protocol::Query => {
+            build(status, XML_CONTENT_TYPE, request_id, query_xml::render_error(error, request_id).into_bytes())
+        }
+    }
+}
