@@ -309,16 +309,17 @@ fn parse_redrive_policy(engine: &Engine, value: &str, fifo: bool, queue_name: &s
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let max_receive_count =
-        match count_text.parse::<i64>() {
-            Ok(n) if (1..=limits::MAX_RECEIVE_COUNT).contains(&n) => n as u32,
-            _ => return Err(redrive_error(
+    let max_receive_count = match count_text.parse::<i64>() {
+        Ok(n) if (1..=limits::MAX_RECEIVE_COUNT).contains(&n) => n as u32,
+        _ => {
+            return Err(redrive_error(
                 value,
                 &format!(
                     "Invalid value for maxReceiveCount: {count_text}, valid values are from 1 to 1000 both inclusive."
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let dlq_name = engine
         .queue_name_from_arn(arn)
         .ok_or_else(|| redrive_error(value, "Invalid value for deadLetterTargetArn."))?;
