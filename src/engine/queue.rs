@@ -390,7 +390,7 @@ impl Queue {
         let fifo = st.config.fifo.is_some();
         let mut batch = ReceiveBatch::default();
         if let (true, Some(attempt_id)) = (fifo, &request.attempt_id) {
-            if let Some(messages) = self.retry_attempt(&mut st, attempt_id, visibility, now) {
+            if let Some(messages) = self.retry_attempt(&mut st, attempt_id, request.max_messages, visibility, now) {
                 batch.messages = messages;
                 batch.next_due = st.store.next_due();
                 return batch;
@@ -412,18 +412,21 @@ impl Queue {
     }
 
     /// A retry of an earlier FIFO receive: the same messages and handles, with their visibility
-    /// reset, provided each is still in flight from that receive.
+    /// reset, provided each is still in flight from that receive (and the retry asks for no fewer
+    /// messages than it returned).
     fn retry_attempt(
         &self,
         st: &mut QueueState,
         attempt_id: &str,
+        max_messages: usize,
         visibility: u32,
         now: Millis,
     ) -> Option<Vec<ReceivedMessage>> {
         let attempt = st.attempts.get(attempt_id, now)?.clone();
-        let unchanged = attempt.deliveries.iter().all(|d| {
-            st.store.get(d.seq).is_some_and(|m| m.nonce == d.nonce && matches!(m.state, MessageState::InFlight(_)))
-        });
+        let unchanged = attempt.deliveries.len() <= max_messages
+            && attempt.deliveries.iter().all(|d| {
+                st.store.get(d.seq).is_some_and(|m| m.nonce == d.nonce && matches!(m.state, MessageState::InFlight(_)))
+            });
         if !unchanged {
             return None;
         }
