@@ -82,6 +82,14 @@ enum Scenario {
         #[arg(long, default_value_t = 50_000)]
         drain: usize,
     },
+    /// FIFO receive cost against the number of groups: preload M messages spread over G groups,
+    /// then drain them; compares the drain rate for each G.
+    FifoGroups {
+        #[arg(long, value_delimiter = ',', default_value = "10,100000")]
+        groups: Vec<usize>,
+        #[arg(long, default_value_t = 200_000)]
+        messages: usize,
+    },
     /// Every scenario with default sizes.
     All,
     /// Internal: serve the baseline server on the given port.
@@ -502,6 +510,60 @@ async fn backlog(args: &Args, sizes: &[usize], drain: usize) {
     }
 }
 
+async fn fifo_groups(args: &Args, group_counts: &[usize], messages: usize) {
+    let server = Server::start(args, false);
+    let mut rates = Vec::new();
+    for &groups in group_counts {
+        let url = create_queue(&server.addr, &format!("bench-groups-{groups}.fifo"), json!({"FifoQueue": "true"})).await;
+        let u = url.clone();
+        let make = Arc::new(move |b: usize| {
+            let entries: Vec<Value> = (0..10)
+                .map(|k| {
+                    let i = b * 10 + k;
+                    json!({"Id": format!("e{k}"), "MessageBody": body_100(i), "MessageGroupId": format!("g{}", i % groups),
+                           "MessageDeduplicationId": i.to_string()})
+                })
+                .collect();
+            json!({"QueueUrl": u, "Entries": entries})
+        });
+        closed_loop(&server.addr, args.connections, messages.div_ceil(10), "SendMessageBatch", make).await;
+        // The same number of consumers for every group count: as many as the smallest count can
+        // keep busy (a group is served to one consumer at a time).
+        let consumers = args.connections.min(group_counts.iter().copied().min().unwrap_or(1));
+        let drained = Arc::new(AtomicUsize::new(0));
+        let total = messages.div_ceil(10) * 10;
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..consumers {
+            let (drained, url, addr) = (drained.clone(), url.clone(), server.addr.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut conn = Conn::open(&addr).await;
+                while drained.load(Ordering::Relaxed) < total {
+                    let (_, body) = conn.call("ReceiveMessage", &json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await;
+                    let Some(messages) = body["Messages"].as_array() else { continue };
+                    let entries: Vec<Value> = messages
+                        .iter()
+                        .enumerate()
+                        .map(|(k, m)| json!({"Id": format!("d{k}"), "ReceiptHandle": m["ReceiptHandle"]}))
+                        .collect();
+                    drained.fetch_add(entries.len(), Ordering::Relaxed);
+                    conn.call("DeleteMessageBatch", &json!({"QueueUrl": url, "Entries": entries})).await;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let rate = total as f64 / started.elapsed().as_secs_f64();
+        println!("fifo-groups  {groups:>7} groups: drain {rate:>8.0} msg/s ({consumers} consumers, {total} messages)");
+        rates.push((groups, rate));
+        Conn::open(&server.addr).await.call("DeleteQueue", &json!({"QueueUrl": url})).await;
+    }
+    if let (Some((few, a)), Some((many, b))) = (rates.first(), rates.last()) {
+        println!("fifo-groups  drain rate with {many} groups is {:.0}% of the rate with {few}", b / a * 100.0);
+    }
+}
+
 fn idle_figures(args: &Args) {
     let started = Instant::now();
     let server = Server::start(args, false);
@@ -543,6 +605,7 @@ fn main() {
             }
             Scenario::LongpollLatency { messages } => longpoll_latency(&args, messages).await,
             Scenario::Backlog { sizes, drain } => backlog(&args, &sizes, drain).await,
+            Scenario::FifoGroups { groups, messages } => fifo_groups(&args, &groups, messages).await,
             Scenario::All => {
                 idle_figures(&args);
                 let base = baseline(&args, 200_000).await;
@@ -553,6 +616,7 @@ fn main() {
                 let fifo = roundtrip(&args, 500_000, Some(10_000)).await;
                 println!("fifo         = {:.0}% of the standard roundtrip rate", fifo / standard * 100.0);
                 longpoll_latency(&args, 200).await;
+                fifo_groups(&args, &[10, 100_000], 200_000).await;
                 backlog(&args, &[1_000, 100_000, 1_000_000], 50_000).await;
             }
             Scenario::ServeBaseline { .. } => {}

@@ -1,0 +1,221 @@
+//! FIFO rules at the wire, through both protocols, with the codes and texts AWS returned
+//! (shared/aws-recordings, shared/sqs-reference.md §5, §8).
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+async fn json_error(server: &TestServer, action: &str, body: serde_json::Value) -> (u16, String, String) {
+    let reply = json(server, action, body).await;
+    let code = reply.header("x-amzn-query-error").unwrap_or("").split(';').next().unwrap_or("").to_string();
+    (reply.status, code, reply.json()["message"].as_str().unwrap_or("").to_string())
+}
+
+#[tokio::test]
+async fn queue_type_rules() {
+    let server = start_server().await;
+    let unknown_fifo = (400, "InvalidAttributeName".to_string(), "Unknown Attribute FifoQueue.".to_string());
+    assert_eq!(
+        json_error(&server, "CreateQueue", json!({"QueueName": "std", "Attributes": {"FifoQueue": "false"}})).await,
+        unknown_fifo
+    );
+    assert_eq!(
+        json_error(&server, "CreateQueue", json!({"QueueName": "std", "Attributes": {"ContentBasedDeduplication": "true"}}))
+            .await,
+        (400, "InvalidAttributeName".into(), "Unknown Attribute ContentBasedDeduplication.".into())
+    );
+    assert_eq!(
+        json_error(&server, "CreateQueue", json!({"QueueName": "std", "Attributes": {"DeduplicationScope": "queue"}})).await,
+        (
+            400,
+            "InvalidAttributeName".into(),
+            "You can specify the DeduplicationScope only when FifoQueue is set to true.".into()
+        )
+    );
+    let (status, code, _) =
+        json_error(&server, "CreateQueue", json!({"QueueName": "nofifo", "Attributes": {"FifoQueue": "true"}})).await;
+    assert_eq!((status, code.as_str()), (400, "InvalidParameterValue"));
+    let (status, code, _) = json_error(&server, "CreateQueue", json!({"QueueName": "named.fifo"})).await;
+    assert_eq!((status, code.as_str()), (400, "InvalidParameterValue"));
+    let (status, code, _) = json_error(
+        &server,
+        "CreateQueue",
+        json!({"QueueName": "ht.fifo", "Attributes": {"FifoQueue": "true", "FifoThroughputLimit": "perMessageGroupId"}}),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "InvalidAttributeValue"), "perMessageGroupId needs messageGroup scope");
+    let url = create_queue(
+        &server,
+        "ht.fifo",
+        json!({"FifoQueue": "true", "FifoThroughputLimit": "perMessageGroupId", "DeduplicationScope": "messageGroup"}),
+    )
+    .await;
+    assert_eq!(
+        json_error(&server, "SetQueueAttributes", json!({"QueueUrl": url, "Attributes": {"FifoQueue": "true"}})).await,
+        (
+            400,
+            "InvalidAttributeValue".into(),
+            "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.".into()
+        )
+    );
+    let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["All"]})).await;
+    let attrs = &reply.json()["Attributes"];
+    assert_eq!(attrs["FifoQueue"], "true");
+    assert_eq!(attrs["ContentBasedDeduplication"], "false");
+    assert_eq!(attrs["DeduplicationScope"], "messageGroup");
+    assert_eq!(attrs["FifoThroughputLimit"], "perMessageGroupId");
+    // CreateQueue again with a different FIFO attribute.
+    assert_eq!(
+        json_error(
+            &server,
+            "CreateQueue",
+            json!({"QueueName": "ht.fifo", "Attributes": {"FifoQueue": "true", "ContentBasedDeduplication": "true"}})
+        )
+        .await,
+        (
+            400,
+            "QueueAlreadyExists".into(),
+            "A queue already exists with the same name and a different value for attribute ContentBasedDeduplication"
+                .into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn send_rules_on_fifo_and_standard_queues() {
+    let server = start_server().await;
+    let fifo = create_queue(&server, "send.fifo", json!({"FifoQueue": "true"})).await;
+    let standard = create_queue(&server, "send-std", json!({})).await;
+    assert_eq!(
+        json_error(&server, "SendMessage", json!({"QueueUrl": fifo, "MessageBody": "x", "MessageDeduplicationId": "d"})).await,
+        (400, "MissingParameter".into(), "The request must contain the parameter MessageGroupId.".into())
+    );
+    assert_eq!(
+        json_error(
+            &server,
+            "SendMessageBatch",
+            json!({"QueueUrl": fifo, "Entries": [{"Id": "a", "MessageBody": "x", "MessageDeduplicationId": "d"}]})
+        )
+        .await,
+        (400, "InvalidParameterValue".into(), "The request must contain the parameter MessageGroupId.".into())
+    );
+    assert_eq!(
+        json_error(&server, "SendMessage", json!({"QueueUrl": fifo, "MessageBody": "x", "MessageGroupId": "g"})).await,
+        (
+            400,
+            "InvalidParameterValue".into(),
+            "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+                .into()
+        )
+    );
+    assert_eq!(
+        json_error(
+            &server,
+            "SendMessage",
+            json!({"QueueUrl": fifo, "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d", "DelaySeconds": 2})
+        )
+        .await,
+        (
+            400,
+            "InvalidParameterValue".into(),
+            "Value 2 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type."
+                .into()
+        )
+    );
+    assert_eq!(
+        json_error(
+            &server,
+            "SendMessage",
+            json!({"QueueUrl": standard, "MessageBody": "x", "MessageGroupId": "group 123"})
+        )
+        .await,
+        (
+            400,
+            "InvalidParameterValue".into(),
+            "Value group 123 for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length."
+                .into()
+        )
+    );
+    let (status, code, _) = json_error(
+        &server,
+        "SendMessage",
+        json!({"QueueUrl": standard, "MessageBody": "x", "MessageDeduplicationId": "d"}),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "InvalidParameterValue"));
+    // Explicit DelaySeconds 0 is fine on FIFO; MessageGroupId is fine on standard (fair queues).
+    let reply = json(
+        &server,
+        "SendMessage",
+        json!({"QueueUrl": fifo, "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d", "DelaySeconds": 0}),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["SequenceNumber"].as_str().unwrap().len(), 20);
+    let reply = json(&server, "SendMessage", json!({"QueueUrl": standard, "MessageBody": "x", "MessageGroupId": "g"})).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.json().get("SequenceNumber").is_none());
+    let reply = json(
+        &server,
+        "ReceiveMessage",
+        json!({"QueueUrl": standard, "MessageSystemAttributeNames": ["MessageGroupId", "SequenceNumber"]}),
+    )
+    .await;
+    assert_eq!(reply.json()["Messages"][0]["Attributes"], json!({"MessageGroupId": "g"}));
+}
+
+#[tokio::test]
+async fn fifo_through_query_returns_sequence_numbers_and_group_attributes() {
+    let server = start_server().await;
+    let url = create_queue(&server, "q.fifo", json!({"FifoQueue": "true", "ContentBasedDeduplication": "true"})).await;
+    let reply = query(
+        &server,
+        &[
+            ("Action", "SendMessageBatch"),
+            ("QueueUrl", &url),
+            ("SendMessageBatchRequestEntry.1.Id", "a"),
+            ("SendMessageBatchRequestEntry.1.MessageBody", "first"),
+            ("SendMessageBatchRequestEntry.1.MessageGroupId", "g"),
+            ("SendMessageBatchRequestEntry.2.Id", "b"),
+            ("SendMessageBatchRequestEntry.2.MessageBody", "second"),
+            ("SendMessageBatchRequestEntry.2.MessageGroupId", "g"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.text().matches("<SequenceNumber>").count(), 2);
+    let reply = query(
+        &server,
+        &[
+            ("Action", "ReceiveMessage"),
+            ("QueueUrl", &url),
+            ("MaxNumberOfMessages", "10"),
+            ("AttributeName.1", "All"),
+            ("ReceiveRequestAttemptId", "attempt-1"),
+        ],
+    )
+    .await;
+    let xml = reply.text();
+    let first = xml.find("<Body>first</Body>").unwrap();
+    let second = xml.find("<Body>second</Body>").unwrap();
+    assert!(first < second, "group order kept: {xml}");
+    assert!(xml.contains("<Attribute><Name>MessageGroupId</Name><Value>g</Value></Attribute>"));
+    assert!(xml.contains("<Attribute><Name>MessageDeduplicationId</Name><Value>"));
+    // The same attempt id within 5 minutes returns the same messages and handles.
+    let retry = query(
+        &server,
+        &[
+            ("Action", "ReceiveMessage"),
+            ("QueueUrl", &url),
+            ("MaxNumberOfMessages", "10"),
+            ("AttributeName.1", "All"),
+            ("ReceiveRequestAttemptId", "attempt-1"),
+        ],
+    )
+    .await;
+    assert_eq!(xml_value(&retry.text(), "ReceiptHandle"), xml_value(&xml, "ReceiptHandle"));
+    // Missing group id through Query: MissingParameter.
+    let reply = query(&server, &[("Action", "SendMessage"), ("QueueUrl", &url), ("MessageBody", "x")]).await;
+    assert_eq!(xml_value(&reply.text(), "Code").as_deref(), Some("MissingParameter"));
+}
