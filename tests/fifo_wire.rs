@@ -21,12 +21,17 @@ async fn queue_type_rules() {
         unknown_fifo
     );
     assert_eq!(
-        json_error(&server, "CreateQueue", json!({"QueueName": "std", "Attributes": {"ContentBasedDeduplication": "true"}}))
-            .await,
+        json_error(
+            &server,
+            "CreateQueue",
+            json!({"QueueName": "std", "Attributes": {"ContentBasedDeduplication": "true"}})
+        )
+        .await,
         (400, "InvalidAttributeName".into(), "Unknown Attribute ContentBasedDeduplication.".into())
     );
     assert_eq!(
-        json_error(&server, "CreateQueue", json!({"QueueName": "std", "Attributes": {"DeduplicationScope": "queue"}})).await,
+        json_error(&server, "CreateQueue", json!({"QueueName": "std", "Attributes": {"DeduplicationScope": "queue"}}))
+            .await,
         (
             400,
             "InvalidAttributeName".into(),
@@ -88,7 +93,12 @@ async fn send_rules_on_fifo_and_standard_queues() {
     let fifo = create_queue(&server, "send.fifo", json!({"FifoQueue": "true"})).await;
     let standard = create_queue(&server, "send-std", json!({})).await;
     assert_eq!(
-        json_error(&server, "SendMessage", json!({"QueueUrl": fifo, "MessageBody": "x", "MessageDeduplicationId": "d"})).await,
+        json_error(
+            &server,
+            "SendMessage",
+            json!({"QueueUrl": fifo, "MessageBody": "x", "MessageDeduplicationId": "d"})
+        )
+        .await,
         (400, "MissingParameter".into(), "The request must contain the parameter MessageGroupId.".into())
     );
     assert_eq!(
@@ -153,7 +163,8 @@ async fn send_rules_on_fifo_and_standard_queues() {
     .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["SequenceNumber"].as_str().unwrap().len(), 20);
-    let reply = json(&server, "SendMessage", json!({"QueueUrl": standard, "MessageBody": "x", "MessageGroupId": "g"})).await;
+    let reply =
+        json(&server, "SendMessage", json!({"QueueUrl": standard, "MessageBody": "x", "MessageGroupId": "g"})).await;
     assert_eq!(reply.status, 200);
     assert!(reply.json().get("SequenceNumber").is_none());
     let reply = json(

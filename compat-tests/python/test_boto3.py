@@ -237,3 +237,30 @@ def test_13_purge_and_counts(sqs, name):
     sqs.purge_queue(QueueUrl=url)
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_14_move_task_back_to_source(sqs, name):
+    dlq = sqs.create_queue(QueueName=name + "-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = '{"deadLetterTargetArn":"%s","maxReceiveCount":"1"}' % dlq_arn
+    src = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": policy, "VisibilityTimeout": "0"})["QueueUrl"]
+    for body in ("one", "two"):
+        sqs.send_message(QueueUrl=src, MessageBody=body)
+    for _ in range(3):
+        sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
+    attrs = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "2"
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
+    assert handle
+    for _ in range(50):
+        task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+        if task["Status"] != "RUNNING":
+            break
+        time.sleep(0.1)
+    assert task["Status"] == "COMPLETED"
+    assert task["ApproximateNumberOfMessagesMoved"] == 2 and task["ApproximateNumberOfMessagesToMove"] == 2
+    assert "DestinationArn" not in task and "TaskHandle" not in task
+    bodies = sorted(m["Body"] for m in sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)["Messages"])
+    assert bodies == ["one", "two"]
+    with pytest.raises(sqs.exceptions.ResourceNotFoundException):
+        sqs.start_message_move_task(SourceArn=dlq_arn + "-missing")

@@ -2,9 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+
 use super::num::Num;
 use super::queue::decode_token;
-use super::{queue_url, RequestContext, Response};
+use super::{queue_url, required, RequestContext, Response};
+use crate::engine::limits;
+use crate::engine::move_task::MoveTaskStatus;
 use crate::engine::Engine;
 use crate::error::{ErrorCode, SqsError, SqsResult};
 
@@ -105,26 +110,114 @@ pub fn list_dead_letter_source_queues(
         .filter(|n| after.as_deref().is_none_or(|a| n.as_ref() > a))
         .collect();
     let limit = max_results.unwrap_or(1000) as usize;
-    let next_token = (max_results.is_some() && names.len() > limit).then(|| {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(names[limit - 1].as_bytes())
-    });
+    let next_token = (max_results.is_some() && names.len() > limit).then(|| BASE64.encode(names[limit - 1].as_bytes()));
     let queue_urls = names.iter().take(limit).map(|n| queue_url::format(engine, ctx, n)).collect();
     Ok(Response::ListDeadLetterSourceQueues(ListDeadLetterSourceQueuesResponse { queue_urls, next_token }))
 }
 
-fn not_supported() -> SqsError {
-    SqsError::new(ErrorCode::UnsupportedOperation, "Message move tasks are not supported by sqs-local yet.")
+fn resource_not_found(parameter: &str) -> SqsError {
+    SqsError::new(
+        ErrorCode::ResourceNotFound,
+        format!("The resource that you specified for the {parameter} parameter doesn't exist."),
+    )
 }
 
-pub fn start_message_move_task(_engine: &Engine, _r: StartMessageMoveTaskRequest) -> SqsResult<Response> {
-    Err(not_supported())
+/// The queue an ARN names, or ResourceNotFoundException for `parameter`.
+fn queue_for_arn(
+    engine: &Engine,
+    arn: &str,
+    parameter: &str,
+) -> SqsResult<std::sync::Arc<crate::engine::queue::Queue>> {
+    engine
+        .queue_name_from_arn(arn)
+        .and_then(|name| engine.queue(name).ok())
+        .ok_or_else(|| resource_not_found(parameter))
 }
 
-pub fn list_message_move_tasks(_engine: &Engine, _r: ListMessageMoveTasksRequest) -> SqsResult<Response> {
-    Err(not_supported())
+/// A task handle: base64 of `{"taskId": ..., "sourceArn": ...}`, like the handles SQS issues.
+fn encode_handle(task_id: &str, source_arn: &str) -> String {
+    BASE64.encode(serde_json::json!({"taskId": task_id, "sourceArn": source_arn}).to_string())
 }
 
-pub fn cancel_message_move_task(_engine: &Engine, _r: CancelMessageMoveTaskRequest) -> SqsResult<Response> {
-    Err(not_supported())
+fn decode_handle(handle: &str) -> Option<(String, String)> {
+    let bytes = BASE64.decode(handle.as_bytes()).ok()?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    Some((doc.get("taskId")?.as_str()?.to_string(), doc.get("sourceArn")?.as_str()?.to_string()))
+}
+
+/// StartMessageMoveTask: the source must be a dead-letter queue of some queue; without a
+/// DestinationArn each message returns to the queue it was dead-lettered from.
+pub fn start_message_move_task(engine: &Engine, r: StartMessageMoveTaskRequest) -> SqsResult<Response> {
+    let source_arn = required(r.source_arn, "SourceArn")?;
+    let source = queue_for_arn(engine, &source_arn, "SourceArn")?;
+    let destination = match r.destination_arn.as_deref() {
+        Some(arn) => Some(queue_for_arn(engine, arn, "DestinationArn")?),
+        None => None,
+    };
+    let rate = r
+        .max_number_of_messages_per_second
+        .map(|n| {
+            n.in_range(
+                "MaxNumberOfMessagesPerSecond",
+                1,
+                limits::MAX_MOVE_RATE,
+                "MaxNumberOfMessagesPerSecond must be between 1 and 500.",
+            )
+        })
+        .transpose()?;
+    if !engine.is_dead_letter_queue(&source) {
+        return Err(SqsError::invalid_parameter("Source queue must be configured as a Dead Letter Queue."));
+    }
+    let task = engine.start_move_task(source, destination, rate.map(|r| r as u32))?;
+    Ok(Response::StartMessageMoveTask(StartMessageMoveTaskResponse {
+        task_handle: encode_handle(&task.task_id, &task.source_arn),
+    }))
+}
+
+/// ListMessageMoveTasks: most recent first, at most MaxResults (default 1, at most 10).
+pub fn list_message_move_tasks(engine: &Engine, r: ListMessageMoveTasksRequest) -> SqsResult<Response> {
+    let source_arn = required(r.source_arn, "SourceArn")?;
+    queue_for_arn(engine, &source_arn, "SourceArn")?;
+    let max = r
+        .max_results
+        .map(|n| n.in_range("MaxResults", 1, 10, "MaxResults must be between 1 and 10."))
+        .transpose()?
+        .unwrap_or(1) as usize;
+    let results = engine
+        .move_tasks(&source_arn)
+        .iter()
+        .take(max)
+        .map(|t| {
+            let v = t.view();
+            MoveTaskEntry {
+                task_handle: (v.status == MoveTaskStatus::Running).then(|| encode_handle(&v.task_id, &v.source_arn)),
+                status: v.status.as_str().to_string(),
+                source_arn: v.source_arn,
+                destination_arn: v.destination_arn,
+                max_number_of_messages_per_second: v.max_per_second.map(i64::from),
+                approximate_number_of_messages_moved: v.moved as i64,
+                approximate_number_of_messages_to_move: v.to_move as i64,
+                failure_reason: v.failure_reason,
+                started_timestamp: v.started_at as i64,
+            }
+        })
+        .collect();
+    Ok(Response::ListMessageMoveTasks(ListMessageMoveTasksResponse { results }))
+}
+
+/// CancelMessageMoveTask: only a RUNNING task can be cancelled; returns the count moved so far.
+pub fn cancel_message_move_task(engine: &Engine, r: CancelMessageMoveTaskRequest) -> SqsResult<Response> {
+    let handle = required(r.task_handle, "TaskHandle")?;
+    let (task_id, source_arn) = decode_handle(&handle)
+        .ok_or_else(|| SqsError::invalid_parameter("Value for parameter TaskHandle is invalid."))?;
+    queue_for_arn(engine, &source_arn, "SourceArn")?;
+    let task = engine
+        .move_tasks(&source_arn)
+        .into_iter()
+        .find(|t| t.view().task_id == task_id)
+        .ok_or_else(|| SqsError::new(ErrorCode::ResourceNotFound, "Task does not exist."))?;
+    let moved = task.cancel().ok_or_else(|| SqsError::invalid_parameter("Only active tasks can be cancelled."))?;
+    Ok(Response::CancelMessageMoveTask(CancelMessageMoveTaskResponse {
+        approximate_number_of_messages_moved: moved as i64,
+    }))
 }

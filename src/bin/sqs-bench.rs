@@ -514,7 +514,8 @@ async fn fifo_groups(args: &Args, group_counts: &[usize], messages: usize) {
     let server = Server::start(args, false);
     let mut rates = Vec::new();
     for &groups in group_counts {
-        let url = create_queue(&server.addr, &format!("bench-groups-{groups}.fifo"), json!({"FifoQueue": "true"})).await;
+        let url =
+            create_queue(&server.addr, &format!("bench-groups-{groups}.fifo"), json!({"FifoQueue": "true"})).await;
         let u = url.clone();
         let make = Arc::new(move |b: usize| {
             let entries: Vec<Value> = (0..10)
@@ -539,7 +540,8 @@ async fn fifo_groups(args: &Args, group_counts: &[usize], messages: usize) {
             tasks.push(tokio::spawn(async move {
                 let mut conn = Conn::open(&addr).await;
                 while drained.load(Ordering::Relaxed) < total {
-                    let (_, body) = conn.call("ReceiveMessage", &json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await;
+                    let (_, body) =
+                        conn.call("ReceiveMessage", &json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await;
                     let Some(messages) = body["Messages"].as_array() else { continue };
                     let entries: Vec<Value> = messages
                         .iter()

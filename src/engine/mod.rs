@@ -9,6 +9,7 @@ pub mod clock;
 pub mod expiring;
 pub mod limits;
 pub mod message;
+pub mod move_task;
 pub mod queue;
 pub mod receipt;
 pub mod store;
@@ -22,6 +23,7 @@ use queue::{Queue, QueueConfig, ReceiveRequest};
 
 use crate::error::{ErrorCode, SqsError, SqsResult};
 use message::ReceivedMessage;
+use move_task::{MoveTask, MoveTaskStatus, MoveTaskView};
 
 /// Engine-wide settings.
 #[derive(Debug, Clone)]
@@ -54,6 +56,8 @@ struct Inner {
     deleted_at: Mutex<HashMap<Arc<str>, Millis>>,
     /// Source of queue uids (receipt handles must not match a recreated queue).
     next_uid: AtomicU64,
+    /// Message move tasks by source queue ARN, most recent first.
+    move_tasks: Mutex<HashMap<String, Vec<Arc<MoveTask>>>>,
 }
 
 /// Handle to the engine; clone freely.
@@ -72,6 +76,7 @@ impl Engine {
                 queues: RwLock::new(HashMap::new()),
                 deleted_at: Mutex::new(HashMap::new()),
                 next_uid: AtomicU64::new(seed),
+                move_tasks: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -188,6 +193,54 @@ impl Engine {
                 _ = self.inner.clock.sleep_until(wake_at) => {}
             }
         }
+    }
+
+    /// Sleeps until the engine clock reaches `at`.
+    pub async fn sleep_until(&self, at: Millis) {
+        self.inner.clock.sleep_until(at).await
+    }
+
+    /// Whether any queue's RedrivePolicy names `queue` as its dead-letter queue.
+    pub fn is_dead_letter_queue(&self, queue: &Queue) -> bool {
+        self.queues().iter().any(|q| q.config().redrive_policy.is_some_and(|p| p.dead_letter_queue == queue.name))
+    }
+
+    /// Starts a message move task from `source` (to `destination`, or back to each message's
+    /// original queue). Only one active task per source.
+    pub fn start_move_task(
+        &self,
+        source: Arc<Queue>,
+        destination: Option<Arc<Queue>>,
+        max_per_second: Option<u32>,
+    ) -> SqsResult<MoveTaskView> {
+        let mut tasks = self.inner.move_tasks.lock().unwrap_or_else(|p| p.into_inner());
+        let list = tasks.entry(source.arn.to_string()).or_default();
+        if list.iter().any(|t| t.view().status.is_active()) {
+            return Err(SqsError::invalid_parameter(
+                "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
+            ));
+        }
+        let now = self.now();
+        let view = MoveTaskView {
+            task_id: uuid::Uuid::new_v4().to_string(),
+            source_arn: source.arn.to_string(),
+            destination_arn: destination.as_ref().map(|d| d.arn.to_string()),
+            max_per_second,
+            status: MoveTaskStatus::Running,
+            moved: 0,
+            to_move: source.snapshot(now).available as u64,
+            failure_reason: None,
+            started_at: now,
+        };
+        let task = move_task::spawn(self.clone(), source, destination, view.clone());
+        list.insert(0, task);
+        Ok(view)
+    }
+
+    /// Tasks of a source queue, most recent first.
+    pub fn move_tasks(&self, source_arn: &str) -> Vec<Arc<MoveTask>> {
+        let tasks = self.inner.move_tasks.lock().unwrap_or_else(|p| p.into_inner());
+        tasks.get(source_arn).cloned().unwrap_or_default()
     }
 
     /// The dead-letter queue and maxReceiveCount of `queue`'s redrive policy, if the DLQ exists.

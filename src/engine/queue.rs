@@ -381,6 +381,48 @@ impl Queue {
         self.notify.notify_waiters();
     }
 
+    /// Removes and returns the next available message (message move tasks).
+    pub fn take_available(&self, now: Millis) -> Option<Message> {
+        let mut st = self.lock();
+        st.refresh(now);
+        let limits = ReceiveLimits { max_messages: 1, visibility_ms: 0, max_receive_count: None };
+        let delivery = st.store.receive(now, limits, &mut Vec::new()).pop()?;
+        let mut message = st.store.remove(delivery.seq)?;
+        message.receive_count -= 1;
+        message.nonce = message.nonce.wrapping_sub(1);
+        Some(message)
+    }
+
+    /// Puts back a message `take_available` returned (its move failed).
+    pub fn restore(&self, message: Message, now: Millis) {
+        self.insert_moved(message, now, false);
+    }
+
+    /// Accepts a message moved here by a message move task. Like SQS, it arrives as a new message
+    /// of this queue: available now, received 0 times, retention counted from now, no
+    /// DeadLetterQueueSourceArn; it keeps its id, body, attributes and group.
+    pub fn accept_moved(&self, mut message: Message, now: Millis) {
+        message.receive_count = 0;
+        message.first_received_at = None;
+        message.dead_letter_source_arn = None;
+        message.enqueued_at = now;
+        self.insert_moved(message, now, true);
+    }
+
+    fn insert_moved(&self, mut message: Message, now: Millis, renumber: bool) {
+        let mut st = self.lock();
+        st.refresh(now);
+        if renumber {
+            message.seq = st.next_seq;
+            st.next_seq += 1;
+            message.sequence_number = st.config.fifo.is_some().then_some(SEQUENCE_NUMBER_BASE + message.seq as u128);
+        }
+        message.state = MessageState::Available;
+        st.store.insert(message);
+        drop(st);
+        self.notify.notify_waiters();
+    }
+
     /// One receive attempt (no waiting). `max_receive_count` comes from the redrive policy when
     /// its dead-letter queue exists.
     pub fn receive(&self, request: &ReceiveRequest, max_receive_count: Option<u32>, now: Millis) -> ReceiveBatch {
