@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every compat suite against the real release binary:
-#   - boto3 (current, JSON 1.0) and the aws CLI v1,
-#   - boto3 1.28.60 / botocore 1.31.60 (AWS Query).
-# Installs what it needs into virtualenvs under compat-tests/.venv* on first use.
+#   - boto3 (current, JSON 1.0), the aws CLI v1, Celery + kombu (SQS transport),
+#   - boto3 1.28.60 / botocore 1.31.60 (AWS Query),
+#   - the JavaScript SDK v3 (@aws-sdk/client-sqs, MD5 checks on),
+#   - the Rust SDK (aws-sdk-sqs; tests/sdk.rs pointed at the binary).
+# Installs what it needs on first use: virtualenvs under compat-tests/.venv*, `npm ci` in
+# compat-tests/js (committed lockfile).
 # Prints a client x scenario summary and a final "N passed, N failed" line.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -41,27 +44,55 @@ venv "$here/.venv-query" "$here/python/requirements-query.txt"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 
-passed=0; failed=0; summary=""
-run_suite() { # run_suite LABEL VENV PROTOCOL FILES...
+if [ ! -d "$here/js/node_modules" ] || ! cmp -s "$here/js/package-lock.json" "$here/js/node_modules/.package-lock.json"; then
+  (cd "$here/js" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+passed=0; failed=0; summary=""; reports=()
+# tally LABEL REPORT PASSED FAILED FAILED_LINES_REGEX: adds one row to the summary.
+tally() {
+  local label="$1" report="$2" p="$3" f="$4" regex="$5"
+  passed=$((passed + p)); failed=$((failed + f))
+  reports+=("$label=$report")
+  summary+=$(printf '\n%-36s %3d passed %3d failed' "$label" "$p" "$f")
+  while read -r line; do summary+=$(printf '\n    %s' "$line"); done < <(grep -E "$regex" "$report" || true)
+}
+run_pytest() { # run_pytest LABEL VENV PROTOCOL FILES...
   local label="$1" dir="$2" protocol="$3"; shift 3
   local report; report="$(mktemp)"
-  set +e
-  EXPECTED_PROTOCOL="$protocol" PATH="$dir/bin:$PATH" "$dir/bin/python" -m pytest -q -rA -p no:cacheprovider "$@" >"$report" 2>&1
-  set -e
+  EXPECTED_PROTOCOL="$protocol" PATH="$dir/bin:$PATH" "$dir/bin/python" -m pytest -q -rA -p no:cacheprovider "$@" >"$report" 2>&1 || true
+  cat "$report"
+  tally "$label" "$report" "$(grep -cE '^PASSED ' "$report" || true)" "$(grep -cE '^(FAILED|ERROR) ' "$report" || true)" '^(FAILED|ERROR) '
+}
+run_node() { # run_node LABEL
+  local report; report="$(mktemp)"
+  (cd "$here/js" && node --test --test-reporter=tap sqs.test.mjs) >"$report" 2>&1 || true
   cat "$report"
   local p f
-  p=$(grep -cE '^PASSED ' "$report" || true)
-  f=$(grep -cE '^(FAILED|ERROR) ' "$report" || true)
-  passed=$((passed + p)); failed=$((failed + f))
-  summary+=$(printf '\n%-28s %3d passed %3d failed' "$label" "$p" "$f")
-  while read -r line; do summary+=$(printf '\n    %s' "$line"); done < <(grep -E '^(FAILED|ERROR) ' "$report" || true)
+  p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$report" | tail -1); f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$report" | tail -1)
+  tally "$1" "$report" "${p:-0}" "${f:-1}" '^not ok '
 }
-run_suite "boto3 1.43 (JSON 1.0)" "$here/.venv" json "$here/python/test_boto3.py"
-run_suite "aws CLI v1 1.45 (JSON 1.0)" "$here/.venv" json "$here/python/test_cli.py"
-run_suite "boto3 1.28.60 (Query)" "$here/.venv-query" query "$here/python/test_boto3.py"
+run_rust() { # run_rust LABEL
+  local report; report="$(mktemp)"
+  SQS_LOCAL_COMPAT_ENDPOINT="$AWS_ENDPOINT_URL" cargo test --test sdk >"$report" 2>&1 || true
+  cat "$report"
+  local p f
+  p=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$report" | tail -1)
+  f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$report" | tail -1)
+  tally "$1" "$report" "${p:-0}" "${f:-1}" '^test .* FAILED$'
+}
+run_pytest "boto3 1.43 (JSON 1.0)" "$here/.venv" json "$here/python/test_boto3.py"
+run_pytest "aws CLI v1 1.45 (JSON 1.0)" "$here/.venv" json "$here/python/test_cli.py"
+run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0)" "$here/.venv" json "$here/celery/test_celery.py"
+run_pytest "boto3 1.28.60 (Query)" "$here/.venv-query" query "$here/python/test_boto3.py"
+run_node "JS SDK v3 3.1175 (JSON 1.0)"
+run_rust "Rust aws-sdk-sqs 1.x (JSON 1.0)"
 
 echo
-echo "compat-tests: client x scenario summary$summary"
+echo "compat-tests: client x scenario (numbers from compat-tests/scenarios.md)"
+python3 "$here/matrix.py" "${reports[@]}"
+echo
+echo "compat-tests: per client$summary"
 echo
 echo "compat: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

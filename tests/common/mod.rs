@@ -166,14 +166,3 @@ pub fn xml_value(xml: &str, tag: &str) -> Option<String> {
     let end = xml[start..].find(&format!("</{tag}>"))? + start;
     Some(xml[start..end].to_string())
 }
-
-/// The Rust SDK pointed at the server.
-pub async fn sdk_client(server: &TestServer) -> aws_sdk_sqs::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(server.url())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "static"))
-        .load()
-        .await;
-    aws_sdk_sqs::Client::new(&config)
-}
