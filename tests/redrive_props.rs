@@ -95,7 +95,7 @@ fn run(fifo: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::MoveBack { count } => {
                 for _ in 0..count {
                     match dlq.take_available(now) {
-                        Some(m) => source.accept_moved(m, now),
+                        Some((_, m)) => source.accept_moved(m, now),
                         None => break,
                     }
                 }

@@ -2,7 +2,7 @@
 //! <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html>.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +11,7 @@ use super::message_attributes::{self, md5_hex, md5_of_attributes, valid_message_
 use super::num::Num;
 use super::{queue_url, required, RequestContext, Response};
 use crate::engine::limits;
-use crate::engine::message::{AttributePayload, NewMessage, SendOutcome};
+use crate::engine::message::{AttributePayload, MessageAttributes, NewMessage, SendOutcome};
 use crate::engine::queue::{Queue, QueueConfig};
 use crate::engine::Engine;
 use crate::error::{ErrorCode, SqsError, SqsResult};
@@ -198,13 +198,24 @@ fn prepare(
         md5_of_system_attributes,
         message: NewMessage {
             body: body.into(),
-            attributes: Arc::new(attributes),
+            attributes: shared_attributes(attributes),
             trace_header,
             delay_seconds,
             group_id,
             dedup_id,
         },
     })
+}
+
+/// Attributes to store. Most messages have none; they all share one empty list instead of each
+/// allocating its own.
+fn shared_attributes(attributes: MessageAttributes) -> Arc<MessageAttributes> {
+    static EMPTY: OnceLock<Arc<MessageAttributes>> = OnceLock::new();
+    if attributes.is_empty() {
+        EMPTY.get_or_init(|| Arc::new(Vec::new())).clone()
+    } else {
+        Arc::new(attributes)
+    }
 }
 
 /// `MessageSystemAttributes`: only `AWSTraceHeader` (a String) exists. Without it the request's

@@ -74,12 +74,13 @@ enum Scenario {
         #[arg(long, default_value_t = 200)]
         messages: usize,
     },
-    /// Preload M messages, then drain a fixed number: receive cost against backlog size, and peak RSS.
+    /// Preload M messages, then receive (and delete and replace) a fixed number while the backlog
+    /// stays at M: receive cost against backlog size, and the server's RSS.
     Backlog {
         #[arg(long, value_delimiter = ',', default_value = "1000,100000,1000000")]
         sizes: Vec<usize>,
-        /// Messages drained (received and deleted) at each size.
-        #[arg(long, default_value_t = 50_000)]
+        /// Messages received (and deleted and replaced) at each size.
+        #[arg(long, default_value_t = 100_000)]
         drain: usize,
     },
     /// FIFO receive cost against the number of groups: preload M messages spread over G groups,
@@ -323,6 +324,7 @@ async fn roundtrip(args: &Args, messages: usize, groups: Option<usize>) -> f64 {
     // Highest index delivered so far per group (FIFO): a lower one later is an order violation.
     let last_in_group: Arc<Mutex<HashMap<usize, usize>>> = Arc::new(Mutex::new(HashMap::new()));
     let order_violations = Arc::new(AtomicU64::new(0));
+    let receives = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for p in 0..producers {
@@ -355,6 +357,7 @@ async fn roundtrip(args: &Args, messages: usize, groups: Option<usize>) -> f64 {
         }));
     }
     for _ in 0..consumers {
+        let receives = receives.clone();
         let (received, seen, url, addr, violations, last_in_group) = (
             received.clone(),
             seen.clone(),
@@ -372,6 +375,7 @@ async fn roundtrip(args: &Args, messages: usize, groups: Option<usize>) -> f64 {
                     .call("ReceiveMessage", &json!({"QueueUrl": url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 1}))
                     .await;
                 lat.add(t);
+                receives.fetch_add(1, Ordering::Relaxed);
                 let Some(messages) = body["Messages"].as_array() else { continue };
                 let mut entries = Vec::new();
                 {
@@ -411,8 +415,10 @@ async fn roundtrip(args: &Args, messages: usize, groups: Option<usize>) -> f64 {
         Some(g) => format!(", {g} groups, {} order violations", order_violations.load(Ordering::Relaxed)),
         None => String::new(),
     };
+    let per_receive = total as f64 / receives.load(Ordering::Relaxed).max(1) as f64;
     println!(
-        "{label:<12} {rate:>10.0} msg/s end to end ({lost} lost, {duplicated} duplicated{extra})  receive {}",
+        "{label:<12} {rate:>10.0} msg/s end to end ({lost} lost, {duplicated} duplicated{extra}), \
+         {per_receive:.1} msg/receive, receive {}",
         lat.summary()
     );
     rate
@@ -461,7 +467,8 @@ async fn backlog(args: &Args, sizes: &[usize], drain: usize) {
         let make = Arc::new(move |i: usize| json!({"QueueUrl": u, "Entries": batch_entries(i * 10)}));
         closed_loop(&server.addr, args.connections, batches, "SendMessageBatch", make).await;
         let preload = started.elapsed();
-        let to_drain = drain.min(batches * 10);
+        // Steady state at this backlog: each consumer receives 10, deletes them and sends 10 new
+        // ones, so the queue keeps holding `size` messages while `drain` are received.
         let drained = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let mut tasks = Vec::new();
@@ -470,7 +477,7 @@ async fn backlog(args: &Args, sizes: &[usize], drain: usize) {
             tasks.push(tokio::spawn(async move {
                 let mut conn = Conn::open(&addr).await;
                 let mut lat = Latencies::default();
-                while drained.load(Ordering::Relaxed) < to_drain {
+                while drained.load(Ordering::Relaxed) < drain {
                     let t = Instant::now();
                     let (_, body) =
                         conn.call("ReceiveMessage", &json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await;
@@ -481,8 +488,12 @@ async fn backlog(args: &Args, sizes: &[usize], drain: usize) {
                         .enumerate()
                         .map(|(k, m)| json!({"Id": format!("d{k}"), "ReceiptHandle": m["ReceiptHandle"]}))
                         .collect();
-                    drained.fetch_add(entries.len(), Ordering::Relaxed);
+                    let n = entries.len();
+                    drained.fetch_add(n, Ordering::Relaxed);
                     conn.call("DeleteMessageBatch", &json!({"QueueUrl": url, "Entries": entries})).await;
+                    let refill: Vec<Value> =
+                        (0..n).map(|k| json!({"Id": format!("r{k}"), "MessageBody": body_100(k)})).collect();
+                    conn.call("SendMessageBatch", &json!({"QueueUrl": url, "Entries": refill})).await;
                 }
                 lat
             }));
@@ -497,7 +508,7 @@ async fn backlog(args: &Args, sizes: &[usize], drain: usize) {
             .map(|(peak, now)| format!("  server RSS {now:.0} MiB (peak {peak:.0} MiB)"))
             .unwrap_or_default();
         println!(
-            "backlog {size:>8}: preload {:.1} s, drain {rate:>8.0} msg/s, receive {}{rss}",
+            "backlog {size:>8}: preload {:.1} s, steady receive+delete+send {rate:>7.0} msg/s, receive {}{rss}",
             preload.as_secs_f64(),
             lat.summary()
         );
@@ -506,7 +517,7 @@ async fn backlog(args: &Args, sizes: &[usize], drain: usize) {
         Conn::open(&server.addr).await.call("DeleteQueue", &json!({"QueueUrl": url})).await;
     }
     if let (Some((small, a)), Some((large, b))) = (rates.first(), rates.last()) {
-        println!("backlog      drain rate at {large} is {:.0}% of the rate at {small}", b / a * 100.0);
+        println!("backlog      rate at {large} is {:.0}% of the rate at {small}", b / a * 100.0);
     }
 }
 
@@ -619,7 +630,7 @@ fn main() {
                 println!("fifo         = {:.0}% of the standard roundtrip rate", fifo / standard * 100.0);
                 longpoll_latency(&args, 200).await;
                 fifo_groups(&args, &[10, 100_000], 200_000).await;
-                backlog(&args, &[1_000, 100_000, 1_000_000], 50_000).await;
+                backlog(&args, &[1_000, 100_000, 1_000_000], 100_000).await;
             }
             Scenario::ServeBaseline { .. } => {}
         }

@@ -2,22 +2,24 @@
 //! `ReceiveRequestAttemptId` retry window. Expiry is lazy: due entries are evicted from the front of
 //! an insertion-ordered queue whenever the map is touched, so no timer exists per entry.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use super::clock::Millis;
 
 #[derive(Debug)]
 pub struct ExpiringMap<V> {
     /// key -> (expiry, value).
-    entries: HashMap<Arc<str>, (Millis, V)>,
+    entries: FxHashMap<Arc<str>, (Millis, V)>,
     /// (expiry, key) in insertion order; expiries only grow because the interval is fixed.
     order: VecDeque<(Millis, Arc<str>)>,
 }
 
 impl<V> Default for ExpiringMap<V> {
     fn default() -> Self {
-        ExpiringMap { entries: HashMap::new(), order: VecDeque::new() }
+        ExpiringMap { entries: FxHashMap::default(), order: VecDeque::new() }
     }
 }
 

@@ -47,39 +47,77 @@ pub enum MessageState {
     InFlight(Millis),
 }
 
-/// A message held by a queue.
+/// The parts of a message that most standard-queue messages lack, boxed so that those stay small.
+#[derive(Debug, Clone, Default)]
+pub struct MessageExtras {
+    /// `AWSTraceHeader` system attribute.
+    pub trace_header: Option<Arc<str>>,
+    /// Set on messages a redrive moved to a dead-letter queue.
+    pub dead_letter_source_arn: Option<Arc<str>>,
+    /// FIFO: the deduplication id (explicit, or the body's SHA-256).
+    pub dedup_id: Option<Arc<str>>,
+}
+
+/// A message held by a queue. Kept small because a queue may hold millions: its queue-local
+/// `seq` (send order, the key of every index) is the store's map key rather than a field, a FIFO
+/// message's `SequenceNumber` is derived from that seq, the id is a UUID held inline, fields most
+/// messages lack are boxed in `extras`, and "never received" is `first_received_at == 0`.
 #[derive(Debug, Clone)]
 pub struct Message {
-    /// Queue-local sequence, strictly increasing in send order; the key of every index.
-    pub seq: u64,
-    pub id: Arc<str>,
+    pub id: uuid::Uuid,
     pub body: Arc<str>,
     pub attributes: Arc<MessageAttributes>,
-    pub trace_header: Option<Arc<str>>,
     pub group_id: Option<Arc<str>>,
-    pub dedup_id: Option<Arc<str>>,
-    /// FIFO `SequenceNumber`; `None` on standard queues.
-    pub sequence_number: Option<u128>,
+    pub extras: Option<Box<MessageExtras>>,
     /// `SentTimestamp` (epoch ms).
     pub sent_at: Millis,
     /// Retention counts from here (the original send, or the DLQ move on FIFO).
     pub enqueued_at: Millis,
-    pub first_received_at: Option<Millis>,
+    /// `ApproximateFirstReceiveTimestamp`; 0 until the first receive.
+    pub first_received_at: Millis,
     pub receive_count: u32,
-    /// Set on messages a redrive moved to a dead-letter queue.
-    pub dead_letter_source_arn: Option<Arc<str>>,
-    pub state: MessageState,
     /// Counts receives; a receipt handle is current only while its nonce matches.
     pub nonce: u32,
+    pub state: MessageState,
     /// When the current in-flight period began (for the 12-hour visibility cap).
     pub received_at: Millis,
+}
+
+impl Message {
+    pub fn trace_header(&self) -> Option<&Arc<str>> {
+        self.extras.as_ref()?.trace_header.as_ref()
+    }
+
+    pub fn dead_letter_source_arn(&self) -> Option<&Arc<str>> {
+        self.extras.as_ref()?.dead_letter_source_arn.as_ref()
+    }
+
+    pub fn dedup_id(&self) -> Option<&Arc<str>> {
+        self.extras.as_ref()?.dedup_id.as_ref()
+    }
+
+    /// Sets or clears the dead-letter source, dropping the extras box when nothing is left in it.
+    pub fn set_dead_letter_source_arn(&mut self, arn: Option<Arc<str>>) {
+        let mut extras = self.extras.take().map(|b| *b).unwrap_or_default();
+        extras.dead_letter_source_arn = arn;
+        self.extras = MessageExtras::boxed(extras);
+    }
+}
+
+impl MessageExtras {
+    /// `None` when there is nothing to keep.
+    pub fn boxed(extras: MessageExtras) -> Option<Box<MessageExtras>> {
+        let empty =
+            extras.trace_header.is_none() && extras.dead_letter_source_arn.is_none() && extras.dedup_id.is_none();
+        (!empty).then(|| Box::new(extras))
+    }
 }
 
 /// A message as one receive hands it out.
 #[derive(Debug, Clone)]
 pub struct ReceivedMessage {
     pub receipt_handle: String,
-    pub id: Arc<str>,
+    pub id: uuid::Uuid,
     pub body: Arc<str>,
     pub attributes: Arc<MessageAttributes>,
     pub trace_header: Option<Arc<str>>,
@@ -95,6 +133,6 @@ pub struct ReceivedMessage {
 /// What a send returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendOutcome {
-    pub message_id: Arc<str>,
+    pub message_id: uuid::Uuid,
     pub sequence_number: Option<u128>,
 }

@@ -126,13 +126,14 @@ async fn run(engine: Engine, source: Arc<Queue>, destination: Option<Arc<Queue>>
             }
         }
         let now = engine.now();
-        let Some(message) = source.take_available(now) else {
+        let Some((seq, message)) = source.take_available(now) else {
             task.lock().status = MoveTaskStatus::Completed;
             return;
         };
-        let Some(target) = destination_for(&engine, destination.as_ref(), message.dead_letter_source_arn.as_deref())
+        let Some(target) =
+            destination_for(&engine, destination.as_ref(), message.dead_letter_source_arn().map(|a| &**a))
         else {
-            source.restore(message, now);
+            source.restore(seq, message, now);
             let mut st = task.lock();
             st.status = MoveTaskStatus::Failed;
             st.failure_reason = Some("AWS.SimpleQueueService.NonExistentQueue".into());

@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use super::clock::Millis;
 use super::expiring::ExpiringMap;
 use super::limits::{self, secs};
-use super::message::{Message, MessageState, NewMessage, ReceivedMessage, SendOutcome};
+use super::message::{Message, MessageExtras, MessageState, NewMessage, ReceivedMessage, SendOutcome};
 use super::receipt::Receipt;
 use super::store::{Delivery, MessageStore, ReceiveLimits};
 use crate::error::{ErrorCode, SqsError, SqsResult};
@@ -289,9 +289,14 @@ impl Queue {
 
     /// Returns the outcome and whether the message is available right away.
     fn enqueue(st: &mut QueueState, new: NewMessage, now: Millis) -> SqsResult<(SendOutcome, bool)> {
-        let dedup_key = match &st.config.fifo {
-            Some(fifo) => Some(Self::dedup_key(fifo, &new)?),
+        // FIFO: the deduplication id (explicit, or the body's SHA-256 with content-based dedup).
+        let dedup_id = match &st.config.fifo {
+            Some(fifo) => Some(Self::dedup_id(fifo, &new)?),
             None => None,
+        };
+        let dedup_key = match (&st.config.fifo, &dedup_id) {
+            (Some(fifo), Some(id)) => Some(Self::dedup_key(fifo, &new, id)),
+            _ => None,
         };
         if let Some(key) = &dedup_key {
             if let Some(original) = st.dedup.get(key, now) {
@@ -304,56 +309,56 @@ impl Queue {
         let sequence_number = fifo.then_some(SEQUENCE_NUMBER_BASE + seq as u128);
         let delay = new.delay_seconds.unwrap_or(st.config.delay_seconds);
         let state = if delay > 0 { MessageState::Delayed(now + secs(delay)) } else { MessageState::Available };
-        let outcome = SendOutcome { message_id: uuid::Uuid::new_v4().to_string().into(), sequence_number };
-        let dedup_id = match (&new.dedup_id, fifo) {
-            (Some(id), _) => Some(id.clone()),
-            // Content-based deduplication: the id SQS reports is the body's SHA-256.
-            (None, true) => Some(Arc::from(hex_sha256(&new.body))),
-            (None, false) => None,
-        };
-        st.store.insert(Message {
+        let outcome = SendOutcome { message_id: uuid::Uuid::new_v4(), sequence_number };
+        st.store.insert(
             seq,
-            id: outcome.message_id.clone(),
-            body: new.body,
-            attributes: new.attributes,
-            trace_header: new.trace_header,
-            group_id: new.group_id,
-            dedup_id,
-            sequence_number,
-            sent_at: now,
-            enqueued_at: now,
-            first_received_at: None,
-            receive_count: 0,
-            dead_letter_source_arn: None,
-            state,
-            nonce: 0,
-            received_at: 0,
-        });
+            Message {
+                id: outcome.message_id,
+                body: new.body,
+                attributes: new.attributes,
+                extras: MessageExtras::boxed(MessageExtras {
+                    trace_header: new.trace_header,
+                    dead_letter_source_arn: None,
+                    dedup_id,
+                }),
+                group_id: new.group_id,
+                sent_at: now,
+                enqueued_at: now,
+                first_received_at: 0,
+                receive_count: 0,
+                state,
+                nonce: 0,
+                received_at: 0,
+            },
+        );
         if let Some(key) = dedup_key {
             st.dedup.insert(key, outcome.clone(), now + limits::DEDUP_WINDOW);
         }
         Ok((outcome, state == MessageState::Available))
     }
 
-    /// The key a FIFO send is deduplicated by: explicit id, else SHA-256 of the body when
-    /// ContentBasedDeduplication is on; prefixed by the group for `messageGroup` scope.
-    fn dedup_key(fifo: &FifoConfig, new: &NewMessage) -> SqsResult<Arc<str>> {
-        let id: Arc<str> = match (&new.dedup_id, fifo.content_based_dedup) {
-            (Some(id), _) => id.clone(),
-            (None, true) => Arc::from(hex_sha256(&new.body)),
-            (None, false) => {
-                return Err(SqsError::invalid_parameter(
-                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
-                ))
-            }
-        };
-        Ok(match fifo.dedup_scope {
-            DedupScope::Queue => id,
+    /// A FIFO message's deduplication id: the explicit one, else the SHA-256 of the body when
+    /// ContentBasedDeduplication is on.
+    fn dedup_id(fifo: &FifoConfig, new: &NewMessage) -> SqsResult<Arc<str>> {
+        match (&new.dedup_id, fifo.content_based_dedup) {
+            (Some(id), _) => Ok(id.clone()),
+            (None, true) => Ok(Arc::from(hex_sha256(&new.body))),
+            (None, false) => Err(SqsError::invalid_parameter(
+                "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+            )),
+        }
+    }
+
+    /// The key a FIFO send is deduplicated by: the id, prefixed by the group for `messageGroup`
+    /// scope.
+    fn dedup_key(fifo: &FifoConfig, new: &NewMessage, id: &Arc<str>) -> Arc<str> {
+        match fifo.dedup_scope {
+            DedupScope::Queue => id.clone(),
             DedupScope::MessageGroup => {
                 let group = new.group_id.as_deref().unwrap_or("");
                 Arc::from(format!("{group}\u{0}{id}"))
             }
-        })
+        }
     }
 
     /// Accepts messages a redrive moved here from `source_arn`: same id, body and attributes,
@@ -367,22 +372,21 @@ impl Queue {
         st.refresh(now);
         let fifo = st.config.fifo.is_some();
         for mut message in messages {
-            message.seq = st.next_seq;
+            let seq = st.next_seq;
             st.next_seq += 1;
             if fifo {
                 message.enqueued_at = now;
-                message.sequence_number = Some(SEQUENCE_NUMBER_BASE + message.seq as u128);
             }
             message.state = MessageState::Available;
-            message.dead_letter_source_arn = Some(source_arn.clone());
-            st.store.insert(message);
+            message.set_dead_letter_source_arn(Some(source_arn.clone()));
+            st.store.insert(seq, message);
         }
         drop(st);
         self.notify.notify_waiters();
     }
 
-    /// Removes and returns the next available message (message move tasks).
-    pub fn take_available(&self, now: Millis) -> Option<Message> {
+    /// Removes and returns the next available message with its seq (message move tasks).
+    pub fn take_available(&self, now: Millis) -> Option<(u64, Message)> {
         let mut st = self.lock();
         st.refresh(now);
         let limits = ReceiveLimits { max_messages: 1, visibility_ms: 0, max_receive_count: None };
@@ -390,12 +394,12 @@ impl Queue {
         let mut message = st.store.remove(delivery.seq)?;
         message.receive_count -= 1;
         message.nonce = message.nonce.wrapping_sub(1);
-        Some(message)
+        Some((delivery.seq, message))
     }
 
-    /// Puts back a message `take_available` returned (its move failed).
-    pub fn restore(&self, message: Message, now: Millis) {
-        self.insert_moved(message, now, false);
+    /// Puts back, under its old seq, a message `take_available` returned (its move failed).
+    pub fn restore(&self, seq: u64, message: Message, now: Millis) {
+        self.insert_moved(message, now, Some(seq));
     }
 
     /// Accepts a message moved here by a message move task. Like SQS, it arrives as a new message
@@ -403,22 +407,22 @@ impl Queue {
     /// DeadLetterQueueSourceArn; it keeps its id, body, attributes and group.
     pub fn accept_moved(&self, mut message: Message, now: Millis) {
         message.receive_count = 0;
-        message.first_received_at = None;
-        message.dead_letter_source_arn = None;
+        message.first_received_at = 0;
+        message.set_dead_letter_source_arn(None);
         message.enqueued_at = now;
-        self.insert_moved(message, now, true);
+        self.insert_moved(message, now, None);
     }
 
-    fn insert_moved(&self, mut message: Message, now: Millis, renumber: bool) {
+    /// Inserts an available message under `seq`, or under the next seq when `None`.
+    fn insert_moved(&self, mut message: Message, now: Millis, seq: Option<u64>) {
         let mut st = self.lock();
         st.refresh(now);
-        if renumber {
-            message.seq = st.next_seq;
+        let seq = seq.unwrap_or_else(|| {
             st.next_seq += 1;
-            message.sequence_number = st.config.fifo.is_some().then_some(SEQUENCE_NUMBER_BASE + message.seq as u128);
-        }
+            st.next_seq - 1
+        });
         message.state = MessageState::Available;
-        st.store.insert(message);
+        st.store.insert(seq, message);
         drop(st);
         self.notify.notify_waiters();
     }
@@ -481,18 +485,18 @@ impl Queue {
     fn received(&self, store: &MessageStore, delivery: Delivery) -> Option<ReceivedMessage> {
         let m = store.get(delivery.seq)?;
         Some(ReceivedMessage {
-            receipt_handle: Receipt { queue_uid: self.uid, seq: m.seq, nonce: delivery.nonce }.encode(),
-            id: m.id.clone(),
+            receipt_handle: Receipt { queue_uid: self.uid, seq: delivery.seq, nonce: delivery.nonce }.encode(),
+            id: m.id,
             body: m.body.clone(),
             attributes: m.attributes.clone(),
-            trace_header: m.trace_header.clone(),
+            trace_header: m.trace_header().cloned(),
             group_id: m.group_id.clone(),
-            dedup_id: m.dedup_id.clone(),
-            sequence_number: m.sequence_number,
+            dedup_id: m.dedup_id().cloned(),
+            sequence_number: store.is_fifo().then_some(SEQUENCE_NUMBER_BASE + delivery.seq as u128),
             sent_at: m.sent_at,
-            first_received_at: m.first_received_at.unwrap_or(m.sent_at),
+            first_received_at: m.first_received_at,
             receive_count: m.receive_count,
-            dead_letter_source_arn: m.dead_letter_source_arn.clone(),
+            dead_letter_source_arn: m.dead_letter_source_arn().cloned(),
         })
     }
 
@@ -597,10 +601,12 @@ impl Queue {
 
 /// Lower-case hex SHA-256, the content-based deduplication id.
 pub fn hex_sha256(body: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(body.as_bytes());
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 0xf) as usize] as char);
     }
     out
 }

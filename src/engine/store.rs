@@ -16,9 +16,11 @@
 //! Time-driven transitions are applied lazily by [`MessageStore::refresh`], popping only the
 //! entries that are due. Every operation costs O(log n) per message touched; none scans the queue.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use super::clock::Millis;
 use super::message::{Message, MessageState};
@@ -28,7 +30,7 @@ use super::message::{Message, MessageState};
 struct FairRotation {
     /// Available messages per group. A group is in `turns` exactly once while it is in this map
     /// (its set may be empty until its turn comes round and it is dropped).
-    groups: HashMap<Option<Arc<str>>, BTreeSet<u64>>,
+    groups: FxHashMap<Option<Arc<str>>, BTreeSet<u64>>,
     /// Groups waiting for a turn.
     turns: VecDeque<Option<Arc<str>>>,
 }
@@ -91,7 +93,7 @@ struct FifoGroup {
 /// FIFO ready structure: groups, and the ready ones in the order they became ready.
 #[derive(Debug, Default)]
 struct FifoGroups {
-    groups: HashMap<Arc<str>, FifoGroup>,
+    groups: FxHashMap<Arc<str>, FifoGroup>,
     /// turn -> group, for groups whose head message is available.
     ready: BTreeMap<u64, Arc<str>>,
     next_turn: u64,
@@ -99,7 +101,7 @@ struct FifoGroups {
 
 impl FifoGroups {
     /// Re-evaluates whether `group` is ready after its head or its head's state changed.
-    fn update(&mut self, group_id: &Arc<str>, messages: &HashMap<u64, Message>) {
+    fn update(&mut self, group_id: &Arc<str>, messages: &BTreeMap<u64, Box<Message>>) {
         let Some(group) = self.groups.get_mut(group_id) else { return };
         let head_available =
             group.members.first().and_then(|seq| messages.get(seq)).is_some_and(|m| m.state == MessageState::Available);
@@ -138,7 +140,10 @@ pub struct Delivery {
 /// The messages of one queue.
 #[derive(Debug)]
 pub struct MessageStore {
-    messages: HashMap<u64, Message>,
+    /// Every message by seq. Ordered by seq rather than hashed: queues are mostly consumed from the
+    /// old end and fed at the new end, so both stay in cache however long the queue is. Boxed, so
+    /// the tree's nodes stay small and messages never move.
+    messages: BTreeMap<u64, Box<Message>>,
     /// (delay end, seq) of delayed messages.
     delayed: BTreeSet<(Millis, u64)>,
     /// (visibility end, seq) of in-flight messages.
@@ -163,7 +168,7 @@ impl MessageStore {
     pub fn new(fifo: bool) -> Self {
         let ready = if fifo { Ready::Fifo(FifoGroups::default()) } else { Ready::Standard(FairRotation::default()) };
         MessageStore {
-            messages: HashMap::new(),
+            messages: BTreeMap::new(),
             delayed: BTreeSet::new(),
             in_flight: BTreeSet::new(),
             retention: BTreeSet::new(),
@@ -199,7 +204,7 @@ impl MessageStore {
     }
 
     pub fn get(&self, seq: u64) -> Option<&Message> {
-        self.messages.get(&seq)
+        self.messages.get(&seq).map(|m| &**m)
     }
 
     /// The next time a delay or visibility timeout ends, if any.
@@ -212,13 +217,12 @@ impl MessageStore {
         }
     }
 
-    /// Adds a message in the state it carries.
-    pub fn insert(&mut self, message: Message) {
-        let seq = message.seq;
+    /// Adds a message under `seq` in the state it carries.
+    pub fn insert(&mut self, seq: u64, message: Message) {
         self.retention.insert((message.enqueued_at, seq));
         let group = message.group_id.clone();
         let state = message.state;
-        self.messages.insert(seq, message);
+        self.messages.insert(seq, Box::new(message));
         if let Ready::Fifo(fifo) = &mut self.ready {
             if let Some(group_id) = &group {
                 fifo.groups.entry(group_id.clone()).or_default().members.insert(seq);
@@ -327,7 +331,9 @@ impl MessageStore {
         if let Some(message) = self.messages.get_mut(&seq) {
             message.receive_count += 1;
             message.nonce = message.nonce.wrapping_add(1);
-            message.first_received_at.get_or_insert(now);
+            if message.first_received_at == 0 {
+                message.first_received_at = now;
+            }
             message.received_at = now;
             out.push(Delivery { seq, nonce: message.nonce });
         }
@@ -341,7 +347,7 @@ impl MessageStore {
         let enqueued_at = message.enqueued_at;
         self.unindex_state(seq, &group, state);
         self.retention.remove(&(enqueued_at, seq));
-        let message = self.messages.remove(&seq);
+        let message = self.messages.remove(&seq).map(|m| *m);
         if let (Ready::Fifo(fifo), Some(group_id)) = (&mut self.ready, &group) {
             if let Some(g) = fifo.groups.get_mut(group_id) {
                 g.members.remove(&seq);
