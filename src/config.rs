@@ -41,6 +41,11 @@ pub struct Config {
     /// Largest request body accepted, in bytes; larger requests get 413.
     #[arg(long, env = "SQS_LOCAL_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Instead of serving, ask the server on --port for GET /health and exit 0 if it answers
+    /// 200 (for container health checks).
+    #[arg(long)]
+    pub healthcheck: bool,
 }
 
 impl Config {
@@ -55,6 +60,7 @@ impl Config {
             purge_cooldown: true,
             delete_cooldown: true,
             max_body_bytes: 8 * 1024 * 1024,
+            healthcheck: false,
         }
     }
 
