@@ -421,3 +421,33 @@ async fn redrive_moves_poison_message_to_dlq_and_unblocks_the_fifo_group() {
     assert_eq!(dead[0].trace_header.as_deref(), Some("Root=1"));
     assert_eq!(dead[0].group_id.as_deref(), Some("G"));
 }
+
+/// Dead-letter retention: a standard DLQ keeps the original enqueue time, a FIFO DLQ restarts it
+/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html>).
+#[tokio::test(start_paused = true)]
+async fn dead_letter_retention_standard_keeps_enqueue_time_fifo_resets_it() {
+    for fifo_queues in [false, true] {
+        let e = engine();
+        let suffix = if fifo_queues { ".fifo" } else { "" };
+        let mut dlq_config = QueueConfig::new(fifo_queues);
+        dlq_config.retention_seconds = 120;
+        let dlq = queue(&e, &format!("dlq{suffix}"), dlq_config);
+        let mut config = QueueConfig::new(fifo_queues);
+        config.visibility_timeout = 0;
+        config.redrive_policy = Some(RedrivePolicy {
+            dead_letter_target_arn: dlq.arn.to_string(),
+            dead_letter_queue: dlq.name.clone(),
+            max_receive_count: 1,
+        });
+        let src = queue(&e, &format!("src{suffix}"), config);
+        src.send(grouped("m", "G"), e.now()).unwrap();
+        advance(Duration::from_secs(100)).await;
+        receive(&e, &src, 1).await;
+        assert!(receive(&e, &src, 1).await.is_empty(), "moved to the DLQ");
+        assert_eq!(dlq.len(), 1);
+        advance(Duration::from_secs(30)).await;
+        // 130 s after the send, 30 s after the move; the DLQ keeps messages 120 s.
+        let expected = if fifo_queues { 1 } else { 0 };
+        assert_eq!(dlq.snapshot(e.now()).available, expected, "fifo = {fifo_queues}");
+    }
+}
