@@ -1,6 +1,7 @@
 //! CreateQueue, GetQueueUrl, ListQueues, DeleteQueue and PurgeQueue.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -117,38 +118,43 @@ pub fn get_queue_url(engine: &Engine, ctx: &RequestContext, r: GetQueueUrlReques
     Ok(Response::QueueUrl(QueueUrlResponse { queue_url: queue_url::format(engine, ctx, &queue.name) }))
 }
 
-/// ListQueues: names with the prefix (case-sensitive; empty means all), in name order. Without
-/// MaxResults at most 1000 and no token; with it, a token while more remain.
+/// ListQueues: names with the prefix (case-sensitive; empty means all), in name order.
 pub fn list_queues(engine: &Engine, ctx: &RequestContext, r: ListQueuesRequest) -> SqsResult<Response> {
-    let max_results = r
-        .max_results
-        .map(|n| n.in_range("MaxResults", 1, 1000, "MaxResults must be an integer between 1 and 1000."))
-        .transpose()?;
-    let after = match r.next_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => Some(decode_token(token)?),
-        None => None,
-    };
     let prefix = r.queue_name_prefix.unwrap_or_default();
-    let names: Vec<_> = engine
-        .queues()
-        .into_iter()
-        .map(|q| q.name.clone())
-        .filter(|n| n.starts_with(prefix.as_str()))
-        .filter(|n| after.as_deref().is_none_or(|a| n.as_ref() > a))
-        .collect();
-    let limit = max_results.unwrap_or(1000) as usize;
-    let next_token = (max_results.is_some() && names.len() > limit).then(|| BASE64.encode(names[limit - 1].as_bytes()));
-    let queue_urls = names.iter().take(limit).map(|n| queue_url::format(engine, ctx, n)).collect();
+    let names = engine.queues().into_iter().map(|q| q.name.clone()).filter(|n| n.starts_with(prefix.as_str()));
+    let (page, next_token) = paginate(names, r.max_results, r.next_token)?;
+    let queue_urls = page.iter().map(|n| queue_url::format(engine, ctx, n)).collect();
     Ok(Response::ListQueues(ListQueuesResponse { queue_urls, next_token }))
 }
 
-/// Decodes a pagination token (base64 of the last name returned).
-pub fn decode_token(token: &str) -> SqsResult<String> {
-    BASE64
-        .decode(token.as_bytes())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| SqsError::invalid_value(token, "NextToken", "Invalid NextToken value."))
+/// Pagination shared by ListQueues and ListDeadLetterSourceQueues over names in name order:
+/// without MaxResults at most 1000 and no token; with MaxResults (1 to 1000) a token while more
+/// remain. The token is opaque to clients (base64 of the last name returned).
+pub fn paginate(
+    names: impl Iterator<Item = Arc<str>>,
+    max_results: Option<Num>,
+    next_token: Option<String>,
+) -> SqsResult<(Vec<Arc<str>>, Option<String>)> {
+    let max_results = max_results
+        .map(|n| n.in_range("MaxResults", 1, 1000, "MaxResults must be an integer between 1 and 1000."))
+        .transpose()?;
+    let after = match next_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => Some(
+            BASE64
+                .decode(token.as_bytes())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| SqsError::invalid_value(token, "NextToken", "Invalid NextToken value."))?,
+        ),
+        None => None,
+    };
+    let limit = max_results.unwrap_or(1000) as usize;
+    let mut page: Vec<Arc<str>> =
+        names.filter(|n| after.as_deref().is_none_or(|a| n.as_ref() > a)).take(limit + 1).collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let token = (max_results.is_some() && more).then(|| page.last().map(|n| BASE64.encode(n.as_bytes()))).flatten();
+    Ok((page, token))
 }
 
 pub fn delete_queue(engine: &Engine, r: QueueUrlRequest) -> SqsResult<Response> {

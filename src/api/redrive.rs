@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
 use super::num::Num;
-use super::queue::decode_token;
+use super::queue::paginate;
 use super::{queue_url, required, RequestContext, Response};
 use crate::engine::limits;
 use crate::engine::move_task::MoveTaskStatus;
@@ -94,24 +94,13 @@ pub fn list_dead_letter_source_queues(
     r: ListDeadLetterSourceQueuesRequest,
 ) -> SqsResult<Response> {
     let dlq = queue_url::resolve(engine, r.queue_url.as_deref())?;
-    let max_results = r
-        .max_results
-        .map(|n| n.in_range("MaxResults", 1, 1000, "MaxResults must be an integer between 1 and 1000."))
-        .transpose()?;
-    let after = match r.next_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => Some(decode_token(token)?),
-        None => None,
-    };
-    let names: Vec<_> = engine
+    let sources = engine
         .queues()
         .into_iter()
         .filter(|q| q.config().redrive_policy.is_some_and(|p| p.dead_letter_queue == dlq.name))
-        .map(|q| q.name.clone())
-        .filter(|n| after.as_deref().is_none_or(|a| n.as_ref() > a))
-        .collect();
-    let limit = max_results.unwrap_or(1000) as usize;
-    let next_token = (max_results.is_some() && names.len() > limit).then(|| BASE64.encode(names[limit - 1].as_bytes()));
-    let queue_urls = names.iter().take(limit).map(|n| queue_url::format(engine, ctx, n)).collect();
+        .map(|q| q.name.clone());
+    let (page, next_token) = paginate(sources, r.max_results, r.next_token)?;
+    let queue_urls = page.iter().map(|n| queue_url::format(engine, ctx, n)).collect();
     Ok(Response::ListDeadLetterSourceQueues(ListDeadLetterSourceQueuesResponse { queue_urls, next_token }))
 }
 
