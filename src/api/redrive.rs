@@ -97,7 +97,7 @@ pub fn list_dead_letter_source_queues(
     let sources = engine
         .queues()
         .into_iter()
-        .filter(|q| q.config().redrive_policy.is_some_and(|p| p.dead_letter_queue == dlq.name))
+        .filter(|q| q.redrive_policy().is_some_and(|p| p.dead_letter_queue == dlq.name))
         .map(|q| q.name.clone());
     let (page, next_token) = paginate(sources, r.max_results, r.next_token)?;
     let queue_urls = page.iter().map(|n| queue_url::format(engine, ctx, n)).collect();

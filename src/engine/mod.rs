@@ -202,7 +202,7 @@ impl Engine {
 
     /// Whether any queue's RedrivePolicy names `queue` as its dead-letter queue.
     pub fn is_dead_letter_queue(&self, queue: &Queue) -> bool {
-        self.queues().iter().any(|q| q.config().redrive_policy.is_some_and(|p| p.dead_letter_queue == queue.name))
+        self.queues().iter().any(|q| q.redrive_policy().is_some_and(|p| p.dead_letter_queue == queue.name))
     }
 
     /// Starts a message move task from `source` (to `destination`, or back to each message's
@@ -245,7 +245,7 @@ impl Engine {
 
     /// The dead-letter queue and maxReceiveCount of `queue`'s redrive policy, if the DLQ exists.
     fn dead_letter_queue_of(&self, queue: &Queue) -> Option<(Arc<Queue>, u32)> {
-        let policy = queue.config().redrive_policy?;
+        let policy = queue.redrive_policy()?;
         let dlq = self.queue(&policy.dead_letter_queue).ok()?;
         Some((dlq, policy.max_receive_count))
     }

@@ -226,6 +226,11 @@ impl Queue {
         self.lock().config.clone()
     }
 
+    /// The redrive policy alone (read on every receive; cheaper than cloning the whole config).
+    pub fn redrive_policy(&self) -> Option<RedrivePolicy> {
+        self.lock().config.redrive_policy.clone()
+    }
+
     /// Replaces the configuration (SetQueueAttributes); the api layer has validated it.
     pub fn set_config(&self, config: QueueConfig, now: Millis) {
         let mut st = self.lock();
