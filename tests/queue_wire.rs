@@ -245,3 +245,30 @@ async fn visibility_and_delete_batches_through_query() {
         .text()
         .contains("<DeleteMessageBatchResult><DeleteMessageBatchResultEntry><Id>d</Id></DeleteMessageBatchResultEntry></DeleteMessageBatchResult>"));
 }
+
+#[tokio::test]
+async fn queue_urls_follow_the_host_header_or_the_advertised_url() {
+    let server = start_server().await;
+    let body = json!({"QueueName": "hosted"}).to_string();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: sqs.internal:4566\r\nConnection: close\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: AmazonSQS.CreateQueue\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let reply = send_raw(&server.addr, request.as_bytes()).await;
+    assert_eq!(reply.json()["QueueUrl"], "http://sqs.internal:4566/000000000000/hosted");
+
+    let mut config = sqs_local::config::Config::defaults();
+    config.advertised_url = Some("https://queues.example/".into());
+    config.account_id = "123456789012".into();
+    let server = start_server_with(config).await;
+    let reply = json(&server, "CreateQueue", json!({"QueueName": "adv"})).await;
+    assert_eq!(reply.json()["QueueUrl"], "https://queues.example/123456789012/adv");
+    // Any host works in QueueUrl; the account must be ours.
+    let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": "http://elsewhere/123456789012/adv"})).await;
+    assert_eq!(reply.status, 200);
+    let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": "http://elsewhere/000000000000/adv"})).await;
+    assert_eq!(code(&reply), "AWS.SimpleQueueService.NonExistentQueue");
+    let reply =
+        json(&server, "GetQueueUrl", json!({"QueueName": "adv", "QueueOwnerAWSAccountId": "999999999999"})).await;
+    assert_eq!(code(&reply), "AWS.SimpleQueueService.NonExistentQueue");
+}
