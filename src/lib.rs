@@ -15,6 +15,7 @@ pub mod api;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod hex;
 pub mod protocol;
 pub mod server;
 pub mod service;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::limits;
 use crate::engine::message::{AttributePayload, AttributeValue, MessageAttributes};
 use crate::error::{SqsError, SqsResult};
+use crate::hex::lower_hex;
 
 /// A message attribute value as both protocols carry it (`BinaryValue` in base64).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -201,12 +202,12 @@ pub fn md5_of_attributes<'a>(attributes: impl IntoIterator<Item = (&'a str, &'a 
             }
         }
     }
-    format!("{:x}", md5::compute(&buf))
+    lower_hex(&md5::compute(&buf).0)
 }
 
 /// Lower-case hex MD5 of a body's UTF-8 bytes.
 pub fn md5_hex(text: &str) -> String {
-    format!("{:x}", md5::compute(text.as_bytes()))
+    lower_hex(&md5::compute(text.as_bytes()).0)
 }
 
 /// Which message attributes a receive returns: `All`, `.*` and `*` mean every attribute,

@@ -606,12 +606,5 @@ impl Queue {
 
 /// Lower-case hex SHA-256, the content-based deduplication id.
 pub fn hex_sha256(body: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(body.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 0xf) as usize] as char);
-    }
-    out
+    crate::hex::lower_hex(&Sha256::digest(body.as_bytes()))
 }

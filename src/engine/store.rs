@@ -327,7 +327,8 @@ impl MessageStore {
             }
             return;
         }
-        self.set_state(seq, MessageState::InFlight(now.saturating_add(limits.visibility_ms)));
+        // No group update per message here: receive_fifo re-evaluates the group once after its walk.
+        self.move_state(seq, MessageState::InFlight(now.saturating_add(limits.visibility_ms)));
         if let Some(message) = self.messages.get_mut(&seq) {
             message.receive_count += 1;
             message.nonce = message.nonce.wrapping_add(1);
@@ -359,12 +360,23 @@ impl MessageStore {
 
     /// Moves a message to a new state, keeping every index in step.
     pub fn set_state(&mut self, seq: u64, state: MessageState) {
-        let Some(message) = self.messages.get_mut(&seq) else { return };
+        if let Some(group) = self.move_state(seq, state) {
+            if let Ready::Fifo(fifo) = &mut self.ready {
+                fifo.update(&group, &self.messages);
+            }
+        }
+    }
+
+    /// Moves a message to a new state in the state indexes; returns its FIFO group, whose
+    /// readiness the caller must re-evaluate.
+    fn move_state(&mut self, seq: u64, state: MessageState) -> Option<Arc<str>> {
+        let message = self.messages.get_mut(&seq)?;
         let old = message.state;
         message.state = state;
         let group = message.group_id.clone();
         self.unindex_state(seq, &group, old);
-        self.index_state(seq, &group, state);
+        self.index_only(seq, &group, state);
+        group
     }
 
     /// Empties the store (PurgeQueue).
@@ -383,6 +395,14 @@ impl MessageStore {
     }
 
     fn index_state(&mut self, seq: u64, group: &Option<Arc<str>>, state: MessageState) {
+        self.index_only(seq, group, state);
+        if let (Ready::Fifo(fifo), Some(group_id)) = (&mut self.ready, group) {
+            fifo.update(group_id, &self.messages);
+        }
+    }
+
+    /// Adds a message to the index of its state (FIFO group readiness is not re-evaluated).
+    fn index_only(&mut self, seq: u64, group: &Option<Arc<str>>, state: MessageState) {
         match state {
             MessageState::Delayed(at) => {
                 self.delayed.insert((at, seq));
@@ -395,9 +415,6 @@ impl MessageStore {
                     rotation.add(group, seq);
                 }
             }
-        }
-        if let (Ready::Fifo(fifo), Some(group_id)) = (&mut self.ready, group) {
-            fifo.update(group_id, &self.messages);
         }
     }
 
