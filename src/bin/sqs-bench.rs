@@ -469,40 +469,7 @@ async fn backlog(args: &Args, sizes: &[usize], drain: usize) -> Vec<f64> {
         let preload = started.elapsed();
         // Steady state at this backlog: each consumer receives 10, deletes them and sends 10 new
         // ones, so the queue keeps holding `size` messages while `drain` are received.
-        let drained = Arc::new(AtomicUsize::new(0));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..args.connections {
-            let (drained, url, addr) = (drained.clone(), url.clone(), server.addr.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut conn = Conn::open(&addr).await;
-                let mut lat = Latencies::default();
-                while drained.load(Ordering::Relaxed) < drain {
-                    let t = Instant::now();
-                    let (_, body) =
-                        conn.call("ReceiveMessage", &json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await;
-                    lat.add(t);
-                    let Some(messages) = body["Messages"].as_array() else { continue };
-                    let entries: Vec<Value> = messages
-                        .iter()
-                        .enumerate()
-                        .map(|(k, m)| json!({"Id": format!("d{k}"), "ReceiptHandle": m["ReceiptHandle"]}))
-                        .collect();
-                    let n = entries.len();
-                    drained.fetch_add(n, Ordering::Relaxed);
-                    conn.call("DeleteMessageBatch", &json!({"QueueUrl": url, "Entries": entries})).await;
-                    let refill: Vec<Value> =
-                        (0..n).map(|k| json!({"Id": format!("r{k}"), "MessageBody": body_100(k)})).collect();
-                    conn.call("SendMessageBatch", &json!({"QueueUrl": url, "Entries": refill})).await;
-                }
-                lat
-            }));
-        }
-        let mut lat = Latencies::default();
-        for t in tasks {
-            lat.merge(t.await.expect("task"));
-        }
-        let rate = drained.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+        let (rate, mut lat) = consume(&server.addr, &url, args.connections, drain, true).await;
         let rss = server
             .rss_mib()
             .map(|(peak, now)| format!("  server RSS {now:.0} MiB (peak {peak:.0} MiB)"))
@@ -520,6 +487,47 @@ async fn backlog(args: &Args, sizes: &[usize], drain: usize) -> Vec<f64> {
         println!("backlog      rate at {large} is {:.0}% of the rate at {small}", b / a * 100.0);
     }
     rates.into_iter().map(|(_, r)| r).collect()
+}
+
+/// `consumers` connections receive 10 at a time and delete what they got until `count` messages
+/// were received; with `refill` each also sends as many new messages, keeping the backlog level.
+/// Returns messages/s and receive latencies.
+async fn consume(addr: &str, url: &str, consumers: usize, count: usize, refill: bool) -> (f64, Latencies) {
+    let received = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..consumers {
+        let (received, url, addr) = (received.clone(), url.to_string(), addr.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(&addr).await;
+            let mut lat = Latencies::default();
+            while received.load(Ordering::Relaxed) < count {
+                let t = Instant::now();
+                let (_, body) = conn.call("ReceiveMessage", &json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await;
+                lat.add(t);
+                let Some(messages) = body["Messages"].as_array() else { continue };
+                let entries: Vec<Value> = messages
+                    .iter()
+                    .enumerate()
+                    .map(|(k, m)| json!({"Id": format!("d{k}"), "ReceiptHandle": m["ReceiptHandle"]}))
+                    .collect();
+                let n = entries.len();
+                received.fetch_add(n, Ordering::Relaxed);
+                conn.call("DeleteMessageBatch", &json!({"QueueUrl": url, "Entries": entries})).await;
+                if refill {
+                    let new: Vec<Value> =
+                        (0..n).map(|k| json!({"Id": format!("r{k}"), "MessageBody": body_100(k)})).collect();
+                    conn.call("SendMessageBatch", &json!({"QueueUrl": url, "Entries": new})).await;
+                }
+            }
+            lat
+        }));
+    }
+    let mut lat = Latencies::default();
+    for t in tasks {
+        lat.merge(t.await.expect("task"));
+    }
+    (received.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64(), lat)
 }
 
 async fn fifo_groups(args: &Args, group_counts: &[usize], messages: usize) -> Vec<f64> {
@@ -543,32 +551,8 @@ async fn fifo_groups(args: &Args, group_counts: &[usize], messages: usize) -> Ve
         // The same number of consumers for every group count: as many as the smallest count can
         // keep busy (a group is served to one consumer at a time).
         let consumers = args.connections.min(group_counts.iter().copied().min().unwrap_or(1));
-        let drained = Arc::new(AtomicUsize::new(0));
         let total = messages.div_ceil(10) * 10;
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..consumers {
-            let (drained, url, addr) = (drained.clone(), url.clone(), server.addr.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut conn = Conn::open(&addr).await;
-                while drained.load(Ordering::Relaxed) < total {
-                    let (_, body) =
-                        conn.call("ReceiveMessage", &json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await;
-                    let Some(messages) = body["Messages"].as_array() else { continue };
-                    let entries: Vec<Value> = messages
-                        .iter()
-                        .enumerate()
-                        .map(|(k, m)| json!({"Id": format!("d{k}"), "ReceiptHandle": m["ReceiptHandle"]}))
-                        .collect();
-                    drained.fetch_add(entries.len(), Ordering::Relaxed);
-                    conn.call("DeleteMessageBatch", &json!({"QueueUrl": url, "Entries": entries})).await;
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.expect("task");
-        }
-        let rate = total as f64 / started.elapsed().as_secs_f64();
+        let (rate, _) = consume(&server.addr, &url, consumers, total, false).await;
         println!("fifo-groups  {groups:>7} groups: drain {rate:>8.0} msg/s ({consumers} consumers, {total} messages)");
         rates.push((groups, rate));
         Conn::open(&server.addr).await.call("DeleteQueue", &json!({"QueueUrl": url})).await;
