@@ -238,20 +238,37 @@ impl MessageStore {
             if at > now {
                 break;
             }
-            self.set_state(seq, MessageState::Available);
+            if self.state_of(seq) == Some(MessageState::Delayed(at)) {
+                self.set_state(seq, MessageState::Available);
+            } else {
+                // Unreachable while the indexes agree; dropping a stale entry keeps this loop finite.
+                self.delayed.remove(&(at, seq));
+            }
         }
         while let Some(&(at, seq)) = self.in_flight.first() {
             if at > now {
                 break;
             }
-            self.set_state(seq, MessageState::Available);
+            if self.state_of(seq) == Some(MessageState::InFlight(at)) {
+                self.set_state(seq, MessageState::Available);
+            } else {
+                self.in_flight.remove(&(at, seq));
+            }
         }
         while let Some(&(enqueued, seq)) = self.retention.first() {
             if enqueued.saturating_add(retention_ms) > now {
                 break;
             }
-            self.remove(seq);
+            if self.messages.get(&seq).is_some_and(|m| m.enqueued_at == enqueued) {
+                self.remove(seq);
+            } else {
+                self.retention.remove(&(enqueued, seq));
+            }
         }
+    }
+
+    fn state_of(&self, seq: u64) -> Option<MessageState> {
+        self.messages.get(&seq).map(|m| m.state)
     }
 
     /// Hands out up to `limits.max_messages` messages and makes them in flight. Messages that
