@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::{queue_url, required, Response};
 use crate::engine::Engine;
@@ -144,23 +144,25 @@ pub fn add_permission(engine: &Engine, r: AddPermissionRequest) -> SqsResult<Res
             format!("{} Actions were found, maximum allowed is {MAX_PERMISSION_ACTIONS}.", actions.len()),
         ));
     }
-    let mut config = queue.config();
-    let mut policy = policy_document(config.policy.as_deref(), &queue.arn);
-    let statements = statements_mut(&mut policy);
-    if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(label.as_str())) {
-        return Err(SqsError::invalid_value(&label, "Label", "Already exists."));
-    }
     let principals = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
     let action_names = actions.iter().map(|a| format!("SQS:{a}")).collect();
-    statements.push(json!({
+    let statement = json!({
         "Sid": label,
         "Effect": "Allow",
         "Principal": {"AWS": one_or_many(principals)},
         "Action": one_or_many(action_names),
         "Resource": queue.arn.as_ref(),
-    }));
-    config.policy = Some(policy.to_string());
-    queue.set_config(config, engine.now());
+    });
+    queue.update_config(engine.now(), |config| {
+        let (mut policy, mut statements) = policy_and_statements(config.policy.as_deref(), &queue.arn);
+        if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(label.as_str())) {
+            return Err(SqsError::invalid_value(&label, "Label", "Already exists."));
+        }
+        statements.push(statement);
+        policy.insert("Statement".into(), Value::Array(statements));
+        config.policy = Some(Value::Object(policy).to_string());
+        Ok(())
+    })?;
     Ok(Response::Empty)
 }
 
@@ -168,35 +170,38 @@ pub fn add_permission(engine: &Engine, r: AddPermissionRequest) -> SqsResult<Res
 pub fn remove_permission(engine: &Engine, r: RemovePermissionRequest) -> SqsResult<Response> {
     let queue = queue_url::resolve(engine, r.queue_url.as_deref())?;
     let label = required(r.label, "Label")?;
-    let mut config = queue.config();
-    let mut policy = policy_document(config.policy.as_deref(), &queue.arn);
-    let statements = statements_mut(&mut policy);
-    let before = statements.len();
-    statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(label.as_str()));
-    if statements.len() == before {
-        return Err(SqsError::invalid_value(&label, "Label", "can't find label."));
-    }
-    config.policy = (!statements.is_empty()).then(|| policy.to_string());
-    queue.set_config(config, engine.now());
+    queue.update_config(engine.now(), |config| {
+        let (mut policy, mut statements) = policy_and_statements(config.policy.as_deref(), &queue.arn);
+        let before = statements.len();
+        statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(label.as_str()));
+        if statements.len() == before {
+            return Err(SqsError::invalid_value(&label, "Label", "can't find label."));
+        }
+        config.policy = (!statements.is_empty()).then(|| {
+            policy.insert("Statement".into(), Value::Array(statements));
+            Value::Object(policy).to_string()
+        });
+        Ok(())
+    })?;
     Ok(Response::Empty)
 }
 
-fn policy_document(policy: Option<&str>, arn: &str) -> Value {
-    policy
-        .and_then(|p| serde_json::from_str::<Value>(p).ok())
-        .filter(Value::is_object)
-        .unwrap_or_else(|| json!({"Version": "2008-10-17", "Id": format!("{arn}/SQSDefaultPolicy"), "Statement": []}))
-}
-
-fn statements_mut(policy: &mut Value) -> &mut Vec<Value> {
-    let statement = &mut policy["Statement"];
-    if !statement.is_array() {
-        let existing = statement.take();
-        *statement = Value::Array(if existing.is_null() { vec![] } else { vec![existing] });
-    }
-    match statement {
-        Value::Array(items) => items,
-        // Just made an array above.
-        _ => unreachable!("Statement was normalised to an array"),
-    }
+/// The queue's policy document (or a new default one) with its statements taken out; a single
+/// statement object counts as one statement.
+fn policy_and_statements(policy: Option<&str>, arn: &str) -> (Map<String, Value>, Vec<Value>) {
+    let mut document = match policy.and_then(|p| serde_json::from_str::<Value>(p).ok()) {
+        Some(Value::Object(map)) => map,
+        _ => {
+            let mut map = Map::new();
+            map.insert("Version".into(), json!("2008-10-17"));
+            map.insert("Id".into(), json!(format!("{arn}/SQSDefaultPolicy")));
+            map
+        }
+    };
+    let statements = match document.remove("Statement") {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(single) => vec![single],
+    };
+    (document, statements)
 }

@@ -226,6 +226,17 @@ impl Queue {
         self.lock().config.clone()
     }
 
+    /// Changes the configuration under the queue's lock (read-modify-write without a lost update);
+    /// `change` must not touch other queues.
+    pub fn update_config(&self, now: Millis, change: impl FnOnce(&mut QueueConfig) -> SqsResult<()>) -> SqsResult<()> {
+        let mut st = self.lock();
+        let mut config = st.config.clone();
+        change(&mut config)?;
+        st.config = config;
+        st.last_modified_at = now;
+        Ok(())
+    }
+
     /// The redrive policy alone (read on every receive; cheaper than cloning the whole config).
     pub fn redrive_policy(&self) -> Option<RedrivePolicy> {
         self.lock().config.redrive_policy.clone()
