@@ -272,3 +272,39 @@ async fn queue_urls_follow_the_host_header_or_the_advertised_url() {
         json(&server, "GetQueueUrl", json!({"QueueName": "adv", "QueueOwnerAWSAccountId": "999999999999"})).await;
     assert_eq!(code(&reply), "AWS.SimpleQueueService.NonExistentQueue");
 }
+
+#[tokio::test]
+async fn concurrent_configuration_changes_are_not_lost() {
+    let server = start_server().await;
+    let url = create_queue(&server, "busy", json!({})).await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (addr, url) = (server.addr.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"QueueUrl": url, "Label": format!("l{i}"), "AWSAccountIds": ["111111111111"], "Actions": ["SendMessage"]});
+            let headers = [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "AmazonSQS.AddPermission")];
+            post(&addr, "/", &headers, body.to_string().as_bytes()).await.status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["Policy"]})).await;
+    let policy: Value = serde_json::from_str(reply.json()["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(policy["Statement"].as_array().unwrap().len(), 20);
+}
+
+#[tokio::test]
+async fn a_queue_may_name_itself_as_dead_letter_queue_without_deadlock() {
+    let server = start_server().await;
+    let url = create_queue(&server, "selfish", json!({})).await;
+    let policy =
+        json!({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:selfish", "maxReceiveCount": 1}).to_string();
+    let reply = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        json(&server, "SetQueueAttributes", json!({"QueueUrl": url, "Attributes": {"RedrivePolicy": policy}})),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(reply.status, 200);
+}

@@ -135,9 +135,10 @@ pub fn get_queue_attributes(engine: &Engine, r: GetQueueAttributesRequest) -> Sq
 pub fn set_queue_attributes(engine: &Engine, r: SetQueueAttributesRequest) -> SqsResult<Response> {
     let queue = queue_url::resolve(engine, r.queue_url.as_deref())?;
     let attributes = required(r.attributes, "Attributes")?;
-    let current = queue.config();
-    let updated = apply_attributes(engine, current, &attributes, Mode::Set, &queue.name)?;
-    queue.set_config(updated, engine.now());
+    queue.modify_config(engine.now(), |config| {
+        *config = apply_attributes(engine, config.clone(), &attributes, Mode::Set, &queue.name)?;
+        Ok(())
+    })?;
     Ok(Response::Empty)
 }
 

@@ -153,7 +153,7 @@ pub fn add_permission(engine: &Engine, r: AddPermissionRequest) -> SqsResult<Res
         "Action": one_or_many(action_names),
         "Resource": queue.arn.as_ref(),
     });
-    queue.update_config(engine.now(), |config| {
+    queue.modify_config(engine.now(), |config| {
         let (mut policy, mut statements) = policy_and_statements(config.policy.as_deref(), &queue.arn);
         if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(label.as_str())) {
             return Err(SqsError::invalid_value(&label, "Label", "Already exists."));
@@ -170,7 +170,7 @@ pub fn add_permission(engine: &Engine, r: AddPermissionRequest) -> SqsResult<Res
 pub fn remove_permission(engine: &Engine, r: RemovePermissionRequest) -> SqsResult<Response> {
     let queue = queue_url::resolve(engine, r.queue_url.as_deref())?;
     let label = required(r.label, "Label")?;
-    queue.update_config(engine.now(), |config| {
+    queue.modify_config(engine.now(), |config| {
         let (mut policy, mut statements) = policy_and_statements(config.policy.as_deref(), &queue.arn);
         let before = statements.len();
         statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(label.as_str()));

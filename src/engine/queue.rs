@@ -167,6 +167,8 @@ pub struct Queue {
     uid: u64,
     pub created_at: Millis,
     state: Mutex<QueueState>,
+    /// Held across a configuration read-modify-write (see `modify_config`).
+    config_writer: Mutex<()>,
     /// Woken whenever a message may have become available; long polls wait on it.
     pub(crate) notify: Notify,
     /// Set by DeleteQueue so that waiting long polls give up.
@@ -198,6 +200,7 @@ impl Queue {
                 next_seq: 1,
                 last_purge_at: None,
             }),
+            config_writer: Mutex::new(()),
             notify: Notify::new(),
             deleted: AtomicBool::new(false),
         }
@@ -226,14 +229,14 @@ impl Queue {
         self.lock().config.clone()
     }
 
-    /// Changes the configuration under the queue's lock (read-modify-write without a lost update);
-    /// `change` must not touch other queues.
-    pub fn update_config(&self, now: Millis, change: impl FnOnce(&mut QueueConfig) -> SqsResult<()>) -> SqsResult<()> {
-        let mut st = self.lock();
-        let mut config = st.config.clone();
+    /// Changes the configuration as one read-modify-write: concurrent changes (SetQueueAttributes,
+    /// AddPermission, ...) are serialised so none is lost. `change` runs without the state lock, so
+    /// it may look at other queues, or at this one (a queue may be its own dead-letter queue).
+    pub fn modify_config(&self, now: Millis, change: impl FnOnce(&mut QueueConfig) -> SqsResult<()>) -> SqsResult<()> {
+        let _writer = self.config_writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut config = self.config();
         change(&mut config)?;
-        st.config = config;
-        st.last_modified_at = now;
+        self.set_config(config, now);
         Ok(())
     }
 
@@ -242,8 +245,8 @@ impl Queue {
         self.lock().config.redrive_policy.clone()
     }
 
-    /// Replaces the configuration (SetQueueAttributes); the api layer has validated it.
-    pub fn set_config(&self, config: QueueConfig, now: Millis) {
+    /// Replaces the configuration; callers go through `modify_config`.
+    fn set_config(&self, config: QueueConfig, now: Millis) {
         let mut st = self.lock();
         st.config = config;
         st.last_modified_at = now;
