@@ -42,6 +42,10 @@ pub struct Config {
     #[arg(long, env = "SQS_LOCAL_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// JSON file of queues to create at startup (see `src/predefined.rs` for the format).
+    #[arg(long, env = "SQS_LOCAL_QUEUES_FILE")]
+    pub queues_file: Option<String>,
+
     /// Instead of serving, ask the server on --port for GET /health and exit 0 if it answers
     /// 200 (for container health checks).
     #[arg(long)]
@@ -60,6 +64,7 @@ impl Config {
             purge_cooldown: true,
             delete_cooldown: true,
             max_body_bytes: 8 * 1024 * 1024,
+            queues_file: None,
             healthcheck: false,
         }
     }

@@ -9,13 +9,14 @@
 //! - [`api`]: one typed request/response per action, the SQS request rules, and the handlers.
 //! - [`engine`]: queues and messages; no HTTP, XML or JSON; time from a controllable clock.
 //! - [`error`]: the one table of SQS errors.
-//! - [`config`]: settings from flags and environment.
+//! - [`config`]: settings from flags and environment; [`predefined`]: queues created at startup.
 
 pub mod api;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod hex;
+pub mod predefined;
 pub mod protocol;
 pub mod server;
 pub mod service;

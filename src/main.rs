@@ -34,6 +34,15 @@ async fn main() -> std::process::ExitCode {
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
     println!("sqs-local listening on http://{local} (account {}, region {})", config.account_id, config.region);
     let engine = Engine::new(config.engine_settings(), Arc::new(TokioClock::new()));
+    if let Some(path) = &config.queues_file {
+        match sqs_local::predefined::create_from_file(&engine, path).await {
+            Ok(count) => println!("sqs-local created {count} queues from {path}"),
+            Err(e) => {
+                eprintln!("sqs-local: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let state = Arc::new(AppState { engine, config });
     sqs_local::server::run(listener, state, shutdown_signal()).await;
     std::process::ExitCode::SUCCESS

@@ -451,3 +451,26 @@ async fn dead_letter_retention_standard_keeps_enqueue_time_fifo_resets_it() {
         assert_eq!(dlq.snapshot(e.now()).available, expected, "fifo = {fifo_queues}");
     }
 }
+
+#[tokio::test]
+async fn queues_file_creates_queues_in_order_with_validation() {
+    let e = engine();
+    let text = r#"{"queues": [
+        {"name": "jobs-dlq"},
+        {"name": "jobs", "attributes": {"VisibilityTimeout": "60",
+          "RedrivePolicy": "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:jobs-dlq\",\"maxReceiveCount\":3}"},
+         "tags": {"team": "billing"}},
+        {"name": "events.fifo", "attributes": {"FifoQueue": "true"}}
+    ]}"#;
+    assert_eq!(sqs_local::predefined::create_from_json(&e, text).await, Ok(3));
+    let jobs = e.queue("jobs").unwrap();
+    assert_eq!(jobs.config().visibility_timeout, 60);
+    assert_eq!(jobs.redrive_policy().unwrap().max_receive_count, 3);
+    assert_eq!(jobs.tags().get("team").map(String::as_str), Some("billing"));
+    assert!(e.queue("events.fifo").unwrap().is_fifo());
+    // The same validation as CreateQueue, naming the entry.
+    let err = sqs_local::predefined::create_from_json(&e, r#"{"queues": [{"name": "bad name"}]}"#).await.unwrap_err();
+    assert!(err.starts_with("queue bad name: InvalidParameterValue"), "{err}");
+    let err = sqs_local::predefined::create_from_json(&e, r#"{"queues": [{"nam": "x"}]}"#).await.unwrap_err();
+    assert!(err.starts_with("invalid queues file"), "{err}");
+}
