@@ -49,7 +49,7 @@ fn bodies(messages: &[ReceivedMessage]) -> Vec<String> {
 }
 
 #[tokio::test(start_paused = true)]
-async fn visibility_timeout_hides_then_returns_with_count_and_old_handles_still_delete() {
+async fn visibility_timeout_hides_then_returns_with_count_and_only_the_latest_handle_deletes() {
     let e = engine();
     let q = standard(&e, "vis");
     q.send(msg("a"), e.now()).unwrap();
@@ -63,11 +63,28 @@ async fn visibility_timeout_hides_then_returns_with_count_and_old_handles_still_
     assert_eq!(second[0].receive_count, 2);
     assert_eq!(second[0].first_received_at, first[0].first_received_at);
     assert_ne!(second[0].receipt_handle, first[0].receipt_handle);
-    // On a standard queue the older handle still deletes the message.
+    // Only the most recent handle deletes; an older one succeeds without deleting (API reference,
+    // DeleteMessage) and cannot change the visibility the current holder has.
     q.delete(&first[0].receipt_handle, e.now()).unwrap();
+    q.change_visibility(&first[0].receipt_handle, 0, e.now()).unwrap();
+    assert_eq!(q.snapshot(e.now()).in_flight, 1);
+    q.delete(&second[0].receipt_handle, e.now()).unwrap();
     assert!(q.is_empty());
     // Deleting again succeeds (idempotent).
-    q.delete(&first[0].receipt_handle, e.now()).unwrap();
+    q.delete(&second[0].receipt_handle, e.now()).unwrap();
+}
+
+/// The handle of the most recent receive still deletes after its visibility timeout expired, as
+/// long as nobody received the message again (recorded AWS behaviour, standard queues).
+#[tokio::test(start_paused = true)]
+async fn latest_handle_deletes_after_its_visibility_expired() {
+    let e = engine();
+    let q = standard(&e, "late-delete");
+    q.send(msg("a"), e.now()).unwrap();
+    let m = receive(&e, &q, 1).await.remove(0);
+    advance(Duration::from_secs(31)).await;
+    q.delete(&m.receipt_handle, e.now()).unwrap();
+    assert!(q.is_empty());
 }
 
 #[tokio::test(start_paused = true)]

@@ -139,8 +139,9 @@ fn run(fifo: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     continue;
                 }
                 let (handle, id) = m.handles[pick % m.handles.len()].clone();
-                if q.delete(&handle, now).is_ok() && m.sent.contains_key(&id) && !m.deleted.contains(&id) {
-                    // FIFO refuses expired handles; a success means the message is gone.
+                let latest = m.in_flight.get(&id).is_some_and(|(h, _)| *h == handle);
+                if q.delete(&handle, now).is_ok() && latest && m.sent.contains_key(&id) && !m.deleted.contains(&id) {
+                    // FIFO refuses expired handles; a success with the latest handle deletes.
                     m.deleted.insert(id.clone());
                     let (group, _) = m.sent[&id];
                     m.pending.get_mut(&group).unwrap().retain(|p| *p != id);
@@ -149,7 +150,8 @@ fn run(fifo: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::ChangeVisibility { pick, timeout } => {
                 if !m.handles.is_empty() {
                     let (handle, id) = m.handles[pick % m.handles.len()].clone();
-                    if q.change_visibility(&handle, timeout, now).is_ok() {
+                    let latest = m.in_flight.get(&id).is_some_and(|(h, _)| *h == handle);
+                    if q.change_visibility(&handle, timeout, now).is_ok() && latest {
                         m.in_flight.insert(id, (handle, now + timeout as u64 * 1000));
                     }
                 }

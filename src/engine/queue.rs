@@ -156,6 +156,16 @@ impl QueueState {
     }
 }
 
+/// What a valid receipt handle of this queue refers to.
+enum Handle {
+    /// The message, received most recently with this handle.
+    Current(u64),
+    /// A message that has been received again since (standard queues).
+    Superseded,
+    /// A message that no longer exists.
+    Gone,
+}
+
 /// First FIFO `SequenceNumber` of a queue; SQS's are 20-digit decimals.
 const SEQUENCE_NUMBER_BASE: u128 = 18_000_000_000_000_000_000;
 
@@ -519,9 +529,11 @@ impl Queue {
         })
     }
 
-    /// Resolves a receipt handle to a message seq, with SQS's errors for handles it never issued,
-    /// handles of another queue, and (FIFO) handles that are no longer current.
-    fn resolve(&self, st: &QueueState, handle: &str) -> SqsResult<Option<u64>> {
+    /// Resolves a receipt handle, with SQS's errors for handles it never issued and handles of
+    /// another queue. A handle is current when it comes from the message's most recent receive
+    /// (and, on FIFO queues, the message is still in flight from it); FIFO queues refuse any other
+    /// handle as expired.
+    fn resolve(&self, st: &QueueState, handle: &str) -> SqsResult<Handle> {
         let receipt = Receipt::decode(handle).ok_or_else(|| {
             SqsError::new(
                 ErrorCode::ReceiptHandleIsInvalid,
@@ -534,20 +546,24 @@ impl Queue {
                 format!("The receipt handle \"{handle}\" is not valid for this queue."),
             ));
         }
-        let Some(message) = st.store.get(receipt.seq) else { return Ok(None) };
-        let current = message.nonce == receipt.nonce && matches!(message.state, MessageState::InFlight(_));
-        if st.config.fifo.is_some() && !current {
-            return Err(SqsError::invalid_value(handle, "ReceiptHandle", "The receipt handle has expired."));
+        let Some(message) = st.store.get(receipt.seq) else { return Ok(Handle::Gone) };
+        let fifo = st.config.fifo.is_some();
+        let latest = message.nonce == receipt.nonce;
+        let in_flight = matches!(message.state, MessageState::InFlight(_));
+        match (fifo, latest, in_flight) {
+            (true, true, true) | (false, true, _) => Ok(Handle::Current(receipt.seq)),
+            (true, _, _) => Err(SqsError::invalid_value(handle, "ReceiptHandle", "The receipt handle has expired.")),
+            (false, false, _) => Ok(Handle::Superseded),
         }
-        Ok(Some(receipt.seq))
     }
 
-    /// DeleteMessage. Idempotent: deleting an already deleted message succeeds. On standard queues
-    /// any handle the message was ever received with works.
+    /// DeleteMessage. Idempotent: deleting an already deleted message succeeds. Only the handle of
+    /// the most recent receive deletes; an older one succeeds without deleting, as documented in
+    /// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html>.
     pub fn delete(&self, handle: &str, now: Millis) -> SqsResult<()> {
         let mut st = self.lock();
         st.refresh(now);
-        if let Some(seq) = self.resolve(&st, handle)? {
+        if let Handle::Current(seq) = self.resolve(&st, handle)? {
             st.store.remove(seq);
         }
         let fifo = st.config.fifo.is_some();
@@ -560,17 +576,23 @@ impl Queue {
     }
 
     /// ChangeMessageVisibility: the new timeout counts from now; total in-flight time since the
-    /// receive may not exceed 12 hours; 0 makes the message visible at once.
+    /// receive may not exceed 12 hours; 0 makes the message visible at once. A superseded handle
+    /// (the message was received again since) changes nothing, so it cannot disturb the consumer
+    /// that holds the message now.
     pub fn change_visibility(&self, handle: &str, timeout: u32, now: Millis) -> SqsResult<()> {
         let mut st = self.lock();
         st.refresh(now);
-        let seq = self.resolve(&st, handle)?.ok_or_else(|| {
-            SqsError::invalid_value(
-                handle,
-                "ReceiptHandle",
-                "Message does not exist or is not available for visibility timeout change.",
-            )
-        })?;
+        let seq = match self.resolve(&st, handle)? {
+            Handle::Current(seq) => seq,
+            Handle::Superseded => return Ok(()),
+            Handle::Gone => {
+                return Err(SqsError::invalid_value(
+                    handle,
+                    "ReceiptHandle",
+                    "Message does not exist or is not available for visibility timeout change.",
+                ))
+            }
+        };
         let received_at = st.store.get(seq).map(|m| m.received_at).unwrap_or(now);
         let in_flight_so_far = now.saturating_sub(received_at);
         if in_flight_so_far + secs(timeout) > secs(limits::MAX_VISIBILITY_TIMEOUT as u32) {
