@@ -491,3 +491,17 @@ async fn queues_file_creates_queues_in_order_with_validation() {
     let err = sqs_local::predefined::create_from_json(&e, r#"{"queues": [{"nam": "x"}]}"#).await.unwrap_err();
     assert!(err.starts_with("invalid queues file"), "{err}");
 }
+
+/// ReceiveMessage API reference: a retry with the same ReceiveRequestAttemptId returns the same
+/// messages "if none of the messages have been modified (deleted or had their visibility changes)".
+#[tokio::test(start_paused = true)]
+async fn fifo_attempt_retry_after_a_visibility_change_is_a_fresh_receive() {
+    let e = engine();
+    let q = fifo(&e, "attempt2.fifo");
+    q.send(grouped("m1", "G"), e.now()).unwrap();
+    let req = ReceiveRequest { max_messages: 1, attempt_id: Some("try".into()), ..Default::default() };
+    let first = e.receive(&q, &req, 0).await;
+    assert_eq!(bodies(&first), vec!["m1"]);
+    q.change_visibility(&first[0].receipt_handle, 100, e.now()).unwrap();
+    assert!(e.receive(&q, &req, 0).await.is_empty(), "not a retry any more: group G is locked");
+}

@@ -45,6 +45,12 @@ impl<V> ExpiringMap<V> {
         self.entries.get(key).map(|(_, v)| v)
     }
 
+    /// The live value for `key`, mutably.
+    pub fn get_mut(&mut self, key: &str, now: Millis) -> Option<&mut V> {
+        self.evict(now);
+        self.entries.get_mut(key).map(|(_, v)| v)
+    }
+
     pub fn insert(&mut self, key: Arc<str>, value: V, expires: Millis) {
         self.order.push_back((expires, key.clone()));
         self.entries.insert(key, (expires, value));

@@ -132,6 +132,9 @@ pub struct ReceiveBatch {
 #[derive(Debug, Clone)]
 struct Attempt {
     deliveries: Vec<Delivery>,
+    /// When those messages become visible again; a different deadline means their visibility was
+    /// changed since, and the retry is then a fresh receive.
+    visible_at: Millis,
 }
 
 /// Everything behind a queue's lock.
@@ -477,7 +480,7 @@ impl Queue {
         if let (true, Some(attempt_id), false) = (fifo, &request.attempt_id, deliveries.is_empty()) {
             st.attempts.insert(
                 attempt_id.clone(),
-                Attempt { deliveries: deliveries.clone() },
+                Attempt { deliveries: deliveries.clone(), visible_at: now + limits.visibility_ms },
                 now + limits::DEDUP_WINDOW,
             );
         }
@@ -498,15 +501,21 @@ impl Queue {
         now: Millis,
     ) -> Option<Vec<ReceivedMessage>> {
         let attempt = st.attempts.get(attempt_id, now)?.clone();
+        let in_flight_since_then = MessageState::InFlight(attempt.visible_at);
         let unchanged = attempt.deliveries.len() <= max_messages
-            && attempt.deliveries.iter().all(|d| {
-                st.store.get(d.seq).is_some_and(|m| m.nonce == d.nonce && matches!(m.state, MessageState::InFlight(_)))
-            });
+            && attempt
+                .deliveries
+                .iter()
+                .all(|d| st.store.get(d.seq).is_some_and(|m| m.nonce == d.nonce && m.state == in_flight_since_then));
         if !unchanged {
             return None;
         }
+        let visible_at = now + secs(visibility);
         for d in &attempt.deliveries {
-            st.store.set_state(d.seq, MessageState::InFlight(now + secs(visibility)));
+            st.store.set_state(d.seq, MessageState::InFlight(visible_at));
+        }
+        if let Some(stored) = st.attempts.get_mut(attempt_id, now) {
+            stored.visible_at = visible_at;
         }
         Some(attempt.deliveries.iter().filter_map(|d| self.received(&st.store, *d)).collect())
     }
