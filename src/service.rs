@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming as IncomingBody;
 use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
 use hyper::{Method, Request};
+use tracing::Instrument;
 
 use crate::api::{self, RequestContext};
 use crate::config::Config;
@@ -71,9 +72,10 @@ async fn respond(
         base_url: base_url(&state.config, headers.get(HOST).and_then(|h| h.to_str().ok())),
         trace_header: get("x-amzn-trace-id").map(str::to_string),
     };
+    // `instrument`, not `span.enter()`: a guard held across the long-poll await would attach other
+    // tasks' events to this request's span.
     let span = tracing::debug_span!("request", action = action.name(), request_id);
-    let _guard = span.enter();
-    let response = api::dispatch(&state.engine, &ctx, request).await?;
+    let response = api::dispatch(&state.engine, &ctx, request).instrument(span).await?;
     tracing::debug!("ok");
     Ok(protocol::encode(protocol, action, &response, request_id))
 }
