@@ -117,7 +117,7 @@ pub async fn receive_message(engine: &Engine, r: ReceiveMessageRequest) -> SqsRe
         Some(n) => {
             n.in_range("WaitTimeSeconds", 0, limits::MAX_WAIT_SECONDS, "Must be >= 0 and <= 20, if provided.")?
         }
-        None => queue.config().receive_wait_seconds as i64,
+        None => queue.with_config(|c| c.receive_wait_seconds) as i64,
     };
     if let Some(id) = &r.receive_request_attempt_id {
         let ok = (1..=128).contains(&id.chars().count()) && id.chars().all(|c| c.is_ascii_graphic());

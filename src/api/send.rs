@@ -12,7 +12,7 @@ use super::num::Num;
 use super::{queue_url, required, RequestContext, Response};
 use crate::engine::limits;
 use crate::engine::message::{AttributePayload, MessageAttributes, NewMessage, SendOutcome};
-use crate::engine::queue::{Queue, QueueConfig};
+use crate::engine::queue::{FifoConfig, Queue};
 use crate::engine::Engine;
 use crate::error::{ErrorCode, SqsError, SqsResult};
 
@@ -91,6 +91,18 @@ struct Prepared {
     md5_of_system_attributes: Option<String>,
 }
 
+/// The parts of a queue's configuration that the send rules depend on.
+struct SendRules {
+    fifo: Option<FifoConfig>,
+    maximum_message_size: u32,
+}
+
+impl SendRules {
+    fn of(queue: &Queue) -> Self {
+        queue.with_config(|c| SendRules { fifo: c.fifo.clone(), maximum_message_size: c.maximum_message_size })
+    }
+}
+
 /// How bad an entry's problem is: SQS fails the whole batch for some rules.
 enum Rejection {
     Entry(SqsError),
@@ -121,12 +133,12 @@ fn invalid_body_chars() -> SqsError {
 /// Applies SQS's per-message rules for a queue of the given configuration.
 fn prepare(
     fields: MessageFields,
-    config: &QueueConfig,
+    rules: &SendRules,
     ctx: &RequestContext,
     in_batch: bool,
 ) -> Result<Prepared, Rejection> {
     use Rejection::{Entry, Request};
-    let fifo = config.fifo.as_ref();
+    let fifo = rules.fifo.as_ref();
     let body =
         fields.message_body.filter(|b| !b.is_empty()).ok_or_else(|| Request(SqsError::missing("MessageBody")))?;
     let delay_seconds = match &fields.delay_seconds {
@@ -183,7 +195,7 @@ fn prepare(
         return Err(Entry(invalid_body_chars()));
     }
     let size = body.len() + message_attributes::attributes_size(&attributes);
-    let max = config.maximum_message_size as usize;
+    let max = rules.maximum_message_size as usize;
     if size > max {
         let reason = if in_batch { "cannot be validated" } else { "are invalid" };
         return Err(Entry(SqsError::invalid_parameter(format!(
@@ -267,7 +279,7 @@ fn rejection_error(rejection: Rejection) -> SqsError {
 
 pub fn send_message(engine: &Engine, ctx: &RequestContext, r: SendMessageRequest) -> SqsResult<Response> {
     let queue = queue_url::resolve(engine, r.queue_url.as_deref())?;
-    let prepared = prepare(r.fields, &queue.config(), ctx, false).map_err(rejection_error)?;
+    let prepared = prepare(r.fields, &SendRules::of(&queue), ctx, false).map_err(rejection_error)?;
     let outcome = queue.send(prepared.message.clone(), engine.now())?;
     Ok(Response::SendMessage(response(&prepared, outcome)))
 }
@@ -319,11 +331,11 @@ fn send_entries(
     ids: Vec<String>,
     entries: Vec<SendMessageBatchEntry>,
 ) -> SqsResult<Response> {
-    let config = queue.config();
+    let rules = SendRules::of(queue);
     let mut failed = Vec::new();
     let mut accepted = Vec::new();
     for (id, entry) in ids.into_iter().zip(entries) {
-        match prepare(entry.fields, &config, ctx, true) {
+        match prepare(entry.fields, &rules, ctx, true) {
             Ok(prepared) => accepted.push((id, prepared)),
             Err(Rejection::Request(e)) => return Err(e),
             Err(Rejection::Entry(e)) => failed.push(BatchResultErrorEntry::new(&id, e)),

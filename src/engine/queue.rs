@@ -253,6 +253,12 @@ impl Queue {
         Ok(())
     }
 
+    /// Reads from the configuration under the lock without cloning all of it (hot paths need one
+    /// or two fields; a cloned config copies the Policy document).
+    pub fn with_config<R>(&self, read: impl FnOnce(&QueueConfig) -> R) -> R {
+        read(&self.lock().config)
+    }
+
     /// The redrive policy alone (read on every receive; cheaper than cloning the whole config).
     pub fn redrive_policy(&self) -> Option<RedrivePolicy> {
         self.lock().config.redrive_policy.clone()
