@@ -196,17 +196,14 @@ async fn fifo_through_query_returns_sequence_numbers_and_group_attributes() {
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.text().matches("<SequenceNumber>").count(), 2);
-    let reply = query(
-        &server,
-        &[
-            ("Action", "ReceiveMessage"),
-            ("QueueUrl", &url),
-            ("MaxNumberOfMessages", "10"),
-            ("AttributeName.1", "All"),
-            ("ReceiveRequestAttemptId", "attempt-1"),
-        ],
-    )
-    .await;
+    let receive = [
+        ("Action", "ReceiveMessage"),
+        ("QueueUrl", url.as_str()),
+        ("MaxNumberOfMessages", "10"),
+        ("AttributeName.1", "All"),
+        ("ReceiveRequestAttemptId", "attempt-1"),
+    ];
+    let reply = query(&server, &receive).await;
     let xml = reply.text();
     let first = xml.find("<Body>first</Body>").unwrap();
     let second = xml.find("<Body>second</Body>").unwrap();
@@ -214,17 +211,7 @@ async fn fifo_through_query_returns_sequence_numbers_and_group_attributes() {
     assert!(xml.contains("<Attribute><Name>MessageGroupId</Name><Value>g</Value></Attribute>"));
     assert!(xml.contains("<Attribute><Name>MessageDeduplicationId</Name><Value>"));
     // The same attempt id within 5 minutes returns the same messages and handles.
-    let retry = query(
-        &server,
-        &[
-            ("Action", "ReceiveMessage"),
-            ("QueueUrl", &url),
-            ("MaxNumberOfMessages", "10"),
-            ("AttributeName.1", "All"),
-            ("ReceiveRequestAttemptId", "attempt-1"),
-        ],
-    )
-    .await;
+    let retry = query(&server, &receive).await;
     assert_eq!(xml_value(&retry.text(), "ReceiptHandle"), xml_value(&xml, "ReceiptHandle"));
     // Missing group id through Query: MissingParameter.
     let reply = query(&server, &[("Action", "SendMessage"), ("QueueUrl", &url), ("MessageBody", "x")]).await;
