@@ -22,6 +22,14 @@ fn json_code(reply: &HttpReply) -> (u16, String) {
     (reply.status, header.split(';').next().unwrap_or("").to_string())
 }
 
+/// No decoder's own words ("invalid type: ... expected ...", "line 1 column 5") reach a client.
+fn assert_no_parser_text(reply: &HttpReply) {
+    let text = reply.text();
+    for parser_words in ["invalid type", "expected", "line ", "column", "EOF"] {
+        assert!(!text.contains(parser_words), "parser text in {text}");
+    }
+}
+
 fn xml_code(reply: &HttpReply) -> (u16, String) {
     assert!(reply.text().starts_with("<?xml"), "Query errors are XML: {}", reply.text());
     (reply.status, xml_value(&reply.text(), "Code").unwrap_or_default())
@@ -41,6 +49,7 @@ async fn bad_requests_get_sqs_errors_and_lose_nothing() {
         let reply = within_time(post(&server.addr, "/", &JSON_HEADERS, body)).await;
         assert_eq!(reply.status, 400, "{:?}", String::from_utf8_lossy(body));
         assert!(reply.json()["__type"].is_string());
+        assert_no_parser_text(&reply);
     }
 
     // Wrong types, out-of-range and huge numbers.
@@ -58,6 +67,7 @@ async fn bad_requests_get_sqs_errors_and_lose_nothing() {
     for (body, code) in cases {
         let reply = within_time(json(&server, "ReceiveMessage", body.clone())).await;
         assert_eq!(json_code(&reply), (400, code.to_string()), "{body}");
+        assert_no_parser_text(&reply);
     }
     let reply =
         within_time(json(&server, "SendMessage", json!({"QueueUrl": url, "MessageBody": "x", "DelaySeconds": 901})))
@@ -102,8 +112,10 @@ async fn bad_requests_get_sqs_errors_and_lose_nothing() {
     let reply =
         within_time(post(&server.addr, "/", &form, b"Action=SendMessage&QueueUrl=battery&MessageBody=%FF%FE")).await;
     assert_eq!(xml_code(&reply), (400, "MalformedQueryString".into()));
+    assert_eq!(xml_value(&reply.text(), "Message").as_deref(), Some("The query string contains a syntax error."));
     let reply = within_time(post(&server.addr, "/", &form, b"Action=SendMessage&MessageBody=%G1")).await;
     assert_eq!(reply.status, 400);
+    assert_no_parser_text(&reply);
 
     // Invalid receipt handles.
     for handle in ["garbage", "", "AAAA", &"Z".repeat(5000)] {

@@ -189,3 +189,64 @@ async fn purge_in_progress_is_403_when_the_cooldown_is_on() {
     assert_eq!(reply.status, 400);
     assert_eq!(xml_value(&reply.text(), "Code").as_deref(), Some("AWS.SimpleQueueService.QueueDeletedRecently"));
 }
+
+/// botocore's Query serializer sends an empty list as the bare member name with an empty value.
+/// AWS reads it as an empty list: an empty batch is `EmptyBatchRequest` (recorded:
+/// `test_send_message_batch_with_empty_list`), a receive with `AttributeNames=` has no filter.
+#[tokio::test]
+async fn empty_lists_as_botocore_sends_them() {
+    let server = start_server().await;
+    let url = create_queue(&server, "empty-lists", json!({})).await;
+    for (action, entry) in [
+        ("SendMessageBatch", "SendMessageBatchRequestEntry"),
+        ("DeleteMessageBatch", "DeleteMessageBatchRequestEntry"),
+        ("ChangeMessageVisibilityBatch", "ChangeMessageVisibilityBatchRequestEntry"),
+    ] {
+        let reply = query(&server, &[("Action", action), ("QueueUrl", &url), ("Entries", "")]).await;
+        assert_eq!(reply.status, 400, "{action}: {}", reply.text());
+        assert_eq!(xml_value(&reply.text(), "Code").as_deref(), Some("AWS.SimpleQueueService.EmptyBatchRequest"));
+        assert_eq!(
+            xml_value(&reply.text(), "Message"),
+            Some(format!("There should be at least one {entry} in the request."))
+        );
+    }
+    query(&server, &[("Action", "SendMessage"), ("QueueUrl", &url), ("MessageBody", "m")]).await;
+    let reply = query(
+        &server,
+        &[
+            ("Action", "ReceiveMessage"),
+            ("QueueUrl", &url),
+            ("AttributeNames", ""),
+            ("MessageAttributeNames", ""),
+            ("MessageSystemAttributeNames", ""),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(xml_value(&reply.text(), "Body").as_deref(), Some("m"));
+    assert!(!reply.text().contains("<Attribute>"), "no attribute filter means no attributes");
+    let reply = query(&server, &[("Action", "GetQueueAttributes"), ("QueueUrl", &url), ("AttributeNames", "")]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // Required lists that are empty: the error AWS gives for a missing one.
+    for (params, missing) in [
+        (vec![("Action", "UntagQueue"), ("TagKeys", "")], "TagKeys"),
+        (
+            vec![("Action", "AddPermission"), ("Label", "l"), ("AWSAccountIds", ""), ("ActionName.1", "*")],
+            "AWSAccountIds",
+        ),
+        (
+            vec![("Action", "AddPermission"), ("Label", "l"), ("AWSAccountId.1", "111111111111"), ("Actions", "")],
+            "Actions",
+        ),
+    ] {
+        let mut params = params;
+        params.push(("QueueUrl", &url));
+        let reply = query(&server, &params).await;
+        assert_eq!(reply.status, 400);
+        assert_eq!(xml_value(&reply.text(), "Code").as_deref(), Some("MissingParameter"), "{}", reply.text());
+        assert_eq!(
+            xml_value(&reply.text(), "Message"),
+            Some(format!("The request must contain the parameter {missing}."))
+        );
+    }
+}

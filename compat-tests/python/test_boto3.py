@@ -264,3 +264,16 @@ def test_14_move_task_back_to_source(sqs, name):
     assert bodies == ["one", "two"]
     with pytest.raises(sqs.exceptions.ResourceNotFoundException):
         sqs.start_message_move_task(SourceArn=dlq_arn + "-missing")
+
+
+def test_15_empty_lists(sqs, name):
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    with pytest.raises(sqs.exceptions.EmptyBatchRequest) as err:
+        sqs.send_message_batch(QueueUrl=url, Entries=[])
+    assert err.value.response["Error"]["Code"] == "AWS.SimpleQueueService.EmptyBatchRequest"
+    with pytest.raises(sqs.exceptions.EmptyBatchRequest):
+        sqs.delete_message_batch(QueueUrl=url, Entries=[])
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    got = sqs.receive_message(QueueUrl=url, AttributeNames=[], MessageAttributeNames=[])["Messages"]
+    assert [m["Body"] for m in got] == ["m"] and "Attributes" not in got[0]
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[])

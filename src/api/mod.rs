@@ -123,7 +123,37 @@ pub enum Response {
 }
 
 fn typed<T: DeserializeOwned>(document: Value) -> SqsResult<T> {
-    serde_json::from_value(document).map_err(|e| SqsError::new(ErrorCode::MalformedInput, format!("{e}")))
+    serde_json::from_value(document).map_err(|e| type_mismatch(&e))
+}
+
+/// A member of the wrong JSON type, in the words of AWS's JSON front end (a
+/// `SerializationException` naming the token it found); the decoder's own text never reaches a
+/// client. AWS's exact wording per case is unverified (README, deviations).
+fn type_mismatch(error: &serde_json::Error) -> SqsError {
+    let text = error.to_string();
+    let found = text.strip_prefix("invalid type: ").unwrap_or("");
+    let expected = text.split(", expected ").nth(1).unwrap_or("");
+    let target = [("a sequence", "List"), ("a map", "Map"), ("a string", "String"), ("a boolean", "Boolean")]
+        .into_iter()
+        .find(|(serde_name, _)| expected.starts_with(serde_name))
+        .map_or("Integer", |(_, aws_name)| aws_name);
+    let token = [
+        ("map", None),
+        ("sequence", None),
+        ("string", Some("STRING_VALUE")),
+        ("integer", Some("NUMBER_VALUE")),
+        ("floating point", Some("NUMBER_VALUE")),
+        ("boolean", Some("BOOLEAN_VALUE")),
+    ]
+    .into_iter()
+    .find(|(serde_name, _)| found.starts_with(serde_name));
+    let message = match token {
+        Some(("map", _)) => "Start of structure or map found where not expected.".to_string(),
+        Some(("sequence", _)) => "Start of list found where not expected.".to_string(),
+        Some((_, Some(token))) => format!("{token} can not be converted to {target}"),
+        _ => "The request body could not be deserialized.".to_string(),
+    };
+    SqsError::new(ErrorCode::MalformedInput, message)
 }
 
 /// Turns the JSON-shaped parameter document of `action` into its typed request.
@@ -192,4 +222,41 @@ pub async fn dispatch(engine: &Engine, ctx: &RequestContext, request: Request) -
 /// A required parameter, or `MissingParameter`.
 pub fn required<T>(value: Option<T>, parameter: &str) -> SqsResult<T> {
     value.ok_or_else(|| SqsError::missing(parameter))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(action: Action, document: Value) -> String {
+        match decode(action, document) {
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::MalformedInput);
+                e.message.into_owned()
+            }
+            Ok(r) => panic!("decoded {r:?}"),
+        }
+    }
+
+    /// No decoder text ("invalid type: ..., expected ...") reaches a client.
+    #[test]
+    fn wrong_types_get_aws_words() {
+        let receive = Action::ReceiveMessage;
+        assert_eq!(
+            message(receive, json!({"QueueUrl": "q", "MessageAttributeNames": "All"})),
+            "STRING_VALUE can not be converted to List"
+        );
+        assert_eq!(message(receive, json!({"QueueUrl": 17})), "NUMBER_VALUE can not be converted to String");
+        assert_eq!(message(receive, json!({"QueueUrl": true})), "BOOLEAN_VALUE can not be converted to String");
+        assert_eq!(
+            message(receive, json!({"QueueUrl": {"a": 1}})),
+            "Start of structure or map found where not expected."
+        );
+        assert_eq!(message(receive, json!({"QueueUrl": [1]})), "Start of list found where not expected.");
+        assert_eq!(
+            message(Action::TagQueue, json!({"QueueUrl": "q", "Tags": "x"})),
+            "STRING_VALUE can not be converted to Map"
+        );
+    }
 }

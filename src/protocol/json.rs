@@ -22,7 +22,7 @@ pub fn parse_body(body: &[u8]) -> SqsResult<Value> {
         return Ok(Value::Object(Default::default()));
     }
     serde_json::from_slice(body)
-        .map_err(|e| SqsError::new(ErrorCode::MalformedInput, format!("Malformed JSON body: {e}")))
+        .map_err(|_| SqsError::new(ErrorCode::MalformedInput, "The request body is not valid JSON."))
 }
 
 fn to_vec<T: Serialize>(value: &T) -> Vec<u8> {

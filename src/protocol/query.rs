@@ -125,18 +125,28 @@ fn leaf<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
 fn fold(tree: &BTreeMap<String, Node>, members: &[Member]) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, node) in tree {
-        match members.iter().find(|m| m.query == key) {
-            Some(m) => {
-                out.insert(m.json.to_string(), fold_member(node, m.shape));
+        if let Some(m) = members.iter().find(|m| m.query == key) {
+            out.insert(m.json.to_string(), fold_member(node, m.shape));
+        } else if let Some(m) = members.iter().find(|m| m.json == key) {
+            // botocore's Query serializer sends an empty list as the bare member name with an empty
+            // value (`Entries=`, `AttributeNames=`); AWS reads it as an empty list. Any other value
+            // under that name is not a Query parameter, and AWS ignores unknown parameters.
+            if matches!(node, Node::Leaf(v) if v.is_empty()) && !out.contains_key(m.json) {
+                out.insert(m.json.to_string(), empty_member(m.shape));
             }
-            None => {
-                if let Node::Leaf(v) = node {
-                    out.insert(key.clone(), Value::String(v.clone()));
-                }
-            }
+        } else if let Node::Leaf(v) = node {
+            out.insert(key.clone(), Value::String(v.clone()));
         }
     }
     out
+}
+
+/// The empty value of a folded member.
+fn empty_member(shape: Shape) -> Value {
+    match shape {
+        Shape::List | Shape::Entries(_) => Value::Array(Vec::new()),
+        Shape::Map { .. } | Shape::MessageAttributes => Value::Object(Map::new()),
+    }
 }
 
 fn fold_member(node: &Node, shape: Shape) -> Value {
@@ -199,8 +209,10 @@ pub fn parse_form(input: &[u8]) -> SqsResult<Vec<(String, String)>> {
     Ok(pairs)
 }
 
+/// AWS's text for a query string it cannot parse
+/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html>).
 fn malformed() -> SqsError {
-    SqsError::new(ErrorCode::MalformedInput, "The request is not a valid form-urlencoded document.")
+    SqsError::new(ErrorCode::MalformedInput, "The query string contains a syntax error.")
 }
 
 fn percent_decode(input: &[u8]) -> SqsResult<String> {
@@ -284,6 +296,23 @@ mod tests {
                 {"Id": "b", "MessageBody": "two"}
             ]})
         );
+    }
+
+    /// botocore 1.31 (the last Query-protocol botocore) sends `Entries=` for an empty list.
+    #[test]
+    fn bare_member_with_empty_value_is_an_empty_list() {
+        let doc = to_document(Action::SendMessageBatch, &params(&[("QueueUrl", "u"), ("Entries", "")]));
+        assert_eq!(doc, json!({"QueueUrl": "u", "Entries": []}));
+        let doc = to_document(
+            Action::ReceiveMessage,
+            &params(&[("QueueUrl", "u"), ("AttributeNames", ""), ("MessageAttributeNames", "")]),
+        );
+        assert_eq!(doc, json!({"QueueUrl": "u", "AttributeNames": [], "MessageAttributeNames": []}));
+        let doc = to_document(Action::AddPermission, &params(&[("AWSAccountIds", ""), ("Actions", "")]));
+        assert_eq!(doc, json!({"AWSAccountIds": [], "Actions": []}));
+        // A bare member name with a value is not a Query parameter: ignored, as AWS ignores it.
+        let doc = to_document(Action::UntagQueue, &params(&[("TagKeys", "x"), ("TagKey.1", "k")]));
+        assert_eq!(doc, json!({"TagKeys": ["k"]}));
     }
 
     #[test]
