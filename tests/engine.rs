@@ -49,7 +49,7 @@ fn bodies(messages: &[ReceivedMessage]) -> Vec<String> {
 }
 
 #[tokio::test(start_paused = true)]
-async fn visibility_timeout_hides_then_returns_with_count_and_only_the_latest_handle_deletes() {
+async fn visibility_timeout_hides_then_returns_with_count_and_an_older_handle_still_deletes() {
     let e = engine();
     let q = standard(&e, "vis");
     q.send(msg("a"), e.now()).unwrap();
@@ -63,15 +63,49 @@ async fn visibility_timeout_hides_then_returns_with_count_and_only_the_latest_ha
     assert_eq!(second[0].receive_count, 2);
     assert_eq!(second[0].first_received_at, first[0].first_received_at);
     assert_ne!(second[0].receipt_handle, first[0].receipt_handle);
-    // Only the most recent handle deletes; an older one succeeds without deleting (API reference,
-    // DeleteMessage) and cannot change the visibility the current holder has.
+    // On a standard queue an older handle acts on the message's current receive (AWS-validated,
+    // shared/sqs-reference.md §7.5): it deletes.
     q.delete(&first[0].receipt_handle, e.now()).unwrap();
-    q.change_visibility(&first[0].receipt_handle, 0, e.now()).unwrap();
-    assert_eq!(q.snapshot(e.now()).in_flight, 1);
-    q.delete(&second[0].receipt_handle, e.now()).unwrap();
     assert!(q.is_empty());
-    // Deleting again succeeds (idempotent).
+    // Deleting again, with either handle, succeeds (idempotent).
     q.delete(&second[0].receipt_handle, e.now()).unwrap();
+    q.delete(&first[0].receipt_handle, e.now()).unwrap();
+}
+
+/// The AWS-validated sequence: receive with VisibilityTimeout 0 (handle 1), receive again with
+/// VisibilityTimeout 3 (handle 2), ChangeMessageVisibility(handle 1, 0): the message is visible at once.
+#[tokio::test(start_paused = true)]
+async fn an_older_handle_changes_the_visibility_of_the_current_receive() {
+    let e = engine();
+    let q = standard(&e, "old-handle");
+    q.send(msg("a"), e.now()).unwrap();
+    let at =
+        |visibility| ReceiveRequest { max_messages: 1, visibility_timeout: Some(visibility), ..Default::default() };
+    let first = e.receive(&q, &at(0), 0).await.remove(0);
+    let second = e.receive(&q, &at(3), 0).await.remove(0);
+    assert_ne!(first.receipt_handle, second.receipt_handle);
+    assert!(receive(&e, &q, 1).await.is_empty(), "hidden by the second receive");
+    q.change_visibility(&first.receipt_handle, 0, e.now()).unwrap();
+    let third = receive(&e, &q, 1).await;
+    assert_eq!(bodies(&third), vec!["a"]);
+    assert_eq!(third[0].receive_count, 3);
+}
+
+/// FIFO keeps the stricter rule: a handle from an earlier receive has expired.
+#[tokio::test(start_paused = true)]
+async fn fifo_refuses_an_older_handle_while_a_newer_receive_holds_the_message() {
+    let e = engine();
+    let q = fifo(&e, "old-handle.fifo");
+    q.send(grouped("a", "G"), e.now()).unwrap();
+    let zero = ReceiveRequest { max_messages: 1, visibility_timeout: Some(0), ..Default::default() };
+    let first = e.receive(&q, &zero, 0).await.remove(0);
+    let second = receive(&e, &q, 1).await.remove(0);
+    for result in [q.delete(&first.receipt_handle, e.now()), q.change_visibility(&first.receipt_handle, 0, e.now())] {
+        let err = result.unwrap_err();
+        assert!(err.message.ends_with("Reason: The receipt handle has expired."), "{}", err.message);
+    }
+    q.delete(&second.receipt_handle, e.now()).unwrap();
+    assert!(q.is_empty());
 }
 
 /// The handle of the most recent receive still deletes after its visibility timeout expired, as

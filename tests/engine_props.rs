@@ -139,9 +139,10 @@ fn run(fifo: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     continue;
                 }
                 let (handle, id) = m.handles[pick % m.handles.len()].clone();
-                let latest = m.in_flight.get(&id).is_some_and(|(h, _)| *h == handle);
-                if q.delete(&handle, now).is_ok() && latest && m.sent.contains_key(&id) && !m.deleted.contains(&id) {
-                    // FIFO refuses expired handles; a success with the latest handle deletes.
+                // FIFO: only the latest handle deletes (others are refused as expired); standard
+                // queues: any handle of the message deletes it.
+                let acts = !fifo || m.in_flight.get(&id).is_some_and(|(h, _)| *h == handle);
+                if q.delete(&handle, now).is_ok() && acts && m.sent.contains_key(&id) && !m.deleted.contains(&id) {
                     m.deleted.insert(id.clone());
                     let (group, _) = m.sent[&id];
                     m.pending.get_mut(&group).unwrap().retain(|p| *p != id);
@@ -150,9 +151,11 @@ fn run(fifo: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::ChangeVisibility { pick, timeout } => {
                 if !m.handles.is_empty() {
                     let (handle, id) = m.handles[pick % m.handles.len()].clone();
-                    let latest = m.in_flight.get(&id).is_some_and(|(h, _)| *h == handle);
-                    if q.change_visibility(&handle, timeout, now).is_ok() && latest {
-                        m.in_flight.insert(id, (handle, now + timeout as u64 * 1000));
+                    // The change acts on the current receive (any handle on standard queues).
+                    let current = m.in_flight.get(&id).map(|(h, _)| h.clone());
+                    let acts = current.as_ref().is_some_and(|h| !fifo || *h == handle);
+                    if q.change_visibility(&handle, timeout, now).is_ok() && acts {
+                        m.in_flight.insert(id, (current.unwrap_or(handle), now + timeout as u64 * 1000));
                     }
                 }
             }

@@ -308,3 +308,61 @@ async fn a_queue_may_name_itself_as_dead_letter_queue_without_deadlock() {
     .expect("answers");
     assert_eq!(reply.status, 200);
 }
+
+/// An AWS-validated sequence (shared/sqs-reference.md §7.5), in both protocols: receive with
+/// VisibilityTimeout 0 (handle 1), receive with VisibilityTimeout 3 (handle 2),
+/// ChangeMessageVisibility(handle 1, 0): the next receive gets the message; an older handle deletes.
+#[tokio::test]
+async fn older_receipt_handles_act_on_the_current_receive() {
+    let server = start_server().await;
+    for protocol in ["json", "query"] {
+        let url = create_queue(&server, &format!("older-{protocol}"), json!({})).await;
+        json(&server, "SendMessage", json!({"QueueUrl": url, "MessageBody": "m"})).await;
+        let receive = |visibility: &'static str| {
+            let url = url.clone();
+            let server = &server;
+            async move {
+                if protocol == "json" {
+                    let body = json!({"QueueUrl": url, "VisibilityTimeout": visibility.parse::<u32>().unwrap()});
+                    let reply = json(server, "ReceiveMessage", body).await;
+                    reply.json()["Messages"][0]["ReceiptHandle"].as_str().map(str::to_string)
+                } else {
+                    let params = [("Action", "ReceiveMessage"), ("QueueUrl", &url), ("VisibilityTimeout", visibility)];
+                    xml_value(&query(server, &params).await.text(), "ReceiptHandle")
+                }
+            }
+        };
+        let first = receive("0").await.expect("first receive");
+        let second = receive("3").await.expect("second receive");
+        assert_ne!(first, second);
+        assert_eq!(receive("3").await, None, "{protocol}: hidden by the second receive");
+        let reply = if protocol == "json" {
+            json(
+                &server,
+                "ChangeMessageVisibility",
+                json!({"QueueUrl": url, "ReceiptHandle": first, "VisibilityTimeout": 0}),
+            )
+            .await
+        } else {
+            let params = [
+                ("Action", "ChangeMessageVisibility"),
+                ("QueueUrl", &url),
+                ("ReceiptHandle", &first),
+                ("VisibilityTimeout", "0"),
+            ];
+            query(&server, &params).await
+        };
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        receive("30").await.expect("visible again at once");
+        let reply = if protocol == "json" {
+            json(&server, "DeleteMessage", json!({"QueueUrl": url, "ReceiptHandle": first})).await
+        } else {
+            query(&server, &[("Action", "DeleteMessage"), ("QueueUrl", &url), ("ReceiptHandle", &first)]).await
+        };
+        assert_eq!(reply.status, 200);
+        let counts =
+            json(&server, "GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["All"]})).await.json();
+        assert_eq!(counts["Attributes"]["ApproximateNumberOfMessagesNotVisible"], "0", "{protocol}: deleted");
+        assert_eq!(counts["Attributes"]["ApproximateNumberOfMessages"], "0");
+    }
+}
