@@ -56,14 +56,56 @@ async fn queue_type_rules() {
         json!({"FifoQueue": "true", "FifoThroughputLimit": "perMessageGroupId", "DeduplicationScope": "messageGroup"}),
     )
     .await;
+    // Setting FifoQueue to the value it has is accepted; changing it is refused; on a standard
+    // queue the attribute does not exist (recorded: `test_set_unsupported_attribute_fifo`).
+    let reply =
+        json(&server, "SetQueueAttributes", json!({"QueueUrl": url, "Attributes": {"FifoQueue": "true"}})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = query(
+        &server,
+        &[
+            ("Action", "SetQueueAttributes"),
+            ("QueueUrl", &url),
+            ("Attribute.1.Name", "FifoQueue"),
+            ("Attribute.1.Value", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let changing = "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.";
     assert_eq!(
-        json_error(&server, "SetQueueAttributes", json!({"QueueUrl": url, "Attributes": {"FifoQueue": "true"}})).await,
-        (
-            400,
-            "InvalidAttributeValue".into(),
-            "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.".into()
-        )
+        json_error(&server, "SetQueueAttributes", json!({"QueueUrl": url, "Attributes": {"FifoQueue": "false"}})).await,
+        (400, "InvalidAttributeValue".into(), changing.into())
     );
+    let reply = query(
+        &server,
+        &[
+            ("Action", "SetQueueAttributes"),
+            ("QueueUrl", &url),
+            ("Attribute.1.Name", "FifoQueue"),
+            ("Attribute.1.Value", "false"),
+        ],
+    )
+    .await;
+    assert_eq!((reply.status, xml_value(&reply.text(), "Code")), (400, Some("InvalidAttributeValue".into())));
+    assert_eq!(xml_value(&reply.text(), "Message").as_deref(), Some(changing));
+    let std_url = create_queue(&server, "std-set", json!({})).await;
+    assert_eq!(
+        json_error(&server, "SetQueueAttributes", json!({"QueueUrl": std_url, "Attributes": {"FifoQueue": "true"}}))
+            .await,
+        unknown_fifo
+    );
+    let reply = query(
+        &server,
+        &[
+            ("Action", "SetQueueAttributes"),
+            ("QueueUrl", &std_url),
+            ("Attribute.1.Name", "FifoQueue"),
+            ("Attribute.1.Value", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(xml_value(&reply.text(), "Message").as_deref(), Some("Unknown Attribute FifoQueue."));
     let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["All"]})).await;
     let attrs = &reply.json()["Attributes"];
     assert_eq!(attrs["FifoQueue"], "true");

@@ -189,14 +189,13 @@ pub fn apply_attributes(
             }
             "KmsDataKeyReusePeriodSeconds" => config.kms_data_key_reuse_seconds = ranged(name, value, 60, 86_400)?,
             "SqsManagedSseEnabled" => config.sqs_managed_sse = boolean(name, value)?,
-            "FifoQueue" => match (fifo, mode) {
-                (false, _) => return Err(SqsError::unknown_attribute(name)),
-                (true, Mode::Create) => {
-                    if !boolean(name, value)? {
-                        return Err(SqsError::invalid_attribute_value(name));
-                    }
-                }
-                (true, Mode::Set) => {
+            // FifoQueue exists only on FIFO queues; setting it to the value it has is accepted,
+            // changing it is refused (recorded: `test_set_unsupported_attribute_fifo`).
+            "FifoQueue" if !fifo => return Err(SqsError::unknown_attribute(name)),
+            "FifoQueue" => match (mode, boolean(name, value)?) {
+                (_, true) => {}
+                (Mode::Create, false) => return Err(SqsError::invalid_attribute_value(name)),
+                (Mode::Set, false) => {
                     return Err(SqsError::new(
                         ErrorCode::InvalidAttributeValue,
                         "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
