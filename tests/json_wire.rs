@@ -135,10 +135,12 @@ async fn batch_shapes_and_partial_failures() {
     );
     assert_eq!(failed[1]["Code"], "InvalidMessageContents");
 
-    // Empty Failed lists are still present (both members are required).
+    // An empty list is left out, as AWS leaves it out (recorded:
+    // test_send_message_batch_with_oversized_contents_with_updated_maximum_message_size[sqs]).
     let reply =
         json(&server, "SendMessageBatch", json!({"QueueUrl": url, "Entries": [{"Id": "a", "MessageBody": "b"}]})).await;
-    assert_eq!(reply.json()["Failed"], json!([]));
+    assert!(reply.json().get("Failed").is_none(), "{}", reply.text());
+    assert_eq!(reply.json()["Successful"][0]["Id"], "a");
 
     let reply = json(
         &server,
@@ -149,7 +151,7 @@ async fn batch_shapes_and_partial_failures() {
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.json(),
-        json!({"Successful": [], "Failed": [{"Id": "x", "SenderFault": true, "Code": "ReceiptHandleIsInvalid",
+        json!({"Failed": [{"Id": "x", "SenderFault": true, "Code": "ReceiptHandleIsInvalid",
                "Message": "The input receipt handle \"garbage\" is not a valid receipt handle."}]})
     );
 
@@ -193,4 +195,51 @@ async fn dead_letter_source_queues_use_lower_case_queue_urls() {
         reply.json()["Attributes"]["RedrivePolicy"],
         format!("{{\"deadLetterTargetArn\":\"{arn}\",\"maxReceiveCount\":2}}")
     );
+}
+
+/// Every empty list or map is left out of a JSON response, as AWS leaves out `Failed` when no entry
+/// failed (recorded: test_send_message_batch_with_oversized_contents_with_updated_maximum_message_size[sqs]).
+#[tokio::test]
+async fn json_responses_leave_out_empty_lists_and_maps() {
+    fn assert_no_empty(value: &serde_json::Value, context: &str) {
+        match value {
+            serde_json::Value::Array(items) => {
+                assert!(!items.is_empty(), "{context}: empty list");
+                items.iter().for_each(|v| assert_no_empty(v, context));
+            }
+            serde_json::Value::Object(map) => {
+                assert!(!map.is_empty() || context.ends_with("(unit)"), "{context}: empty map");
+                map.values().for_each(|v| assert_no_empty(v, context));
+            }
+            _ => {}
+        }
+    }
+    let server = start_server().await;
+    let url = create_queue(&server, "omit", json!({})).await;
+    let arn = "arn:aws:sqs:us-east-1:000000000000:omit";
+    let calls = [
+        ("ListQueues", json!({"QueueNamePrefix": "none-such"})),
+        ("ListQueueTags", json!({"QueueUrl": url})),
+        ("GetQueueAttributes", json!({"QueueUrl": url})),
+        ("ReceiveMessage", json!({"QueueUrl": url})),
+        ("ListDeadLetterSourceQueues", json!({"QueueUrl": url})),
+        ("ListMessageMoveTasks", json!({"SourceArn": arn})),
+        ("SendMessageBatch", json!({"QueueUrl": url, "Entries": [{"Id": "a", "MessageBody": "b"}]})),
+        ("SendMessageBatch", json!({"QueueUrl": url, "Entries": [{"Id": "a", "MessageBody": "\u{0}"}]})),
+        ("DeleteMessageBatch", json!({"QueueUrl": url, "Entries": [{"Id": "a", "ReceiptHandle": "garbage"}]})),
+        (
+            "ChangeMessageVisibilityBatch",
+            json!({"QueueUrl": url, "Entries": [{"Id": "a", "ReceiptHandle": "garbage", "VisibilityTimeout": 1}]}),
+        ),
+    ];
+    for (action, body) in calls {
+        let reply = json(&server, action, body).await;
+        assert_eq!(reply.status, 200, "{action}: {}", reply.text());
+        let context = if reply.json().as_object().is_some_and(|m| m.is_empty()) {
+            format!("{action} (unit)")
+        } else {
+            action.to_string()
+        };
+        assert_no_empty(&reply.json(), &context);
+    }
 }

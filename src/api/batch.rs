@@ -38,11 +38,14 @@ pub struct BatchIdEntry {
     pub id: String,
 }
 
-/// DeleteMessageBatch and ChangeMessageVisibilityBatch results.
+/// DeleteMessageBatch and ChangeMessageVisibilityBatch results. Over JSON an empty list is left
+/// out, as AWS leaves it out (recorded: a SendMessageBatch with no failures has no `Failed`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BatchIdsResponse {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub successful: Vec<BatchIdEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<BatchResultErrorEntry>,
 }
 

@@ -23,8 +23,9 @@ pub struct ListDeadLetterSourceQueuesRequest {
 
 #[derive(Debug, Serialize)]
 pub struct ListDeadLetterSourceQueuesResponse {
-    /// Lower-case `queueUrls` in JSON, and required (botocore model).
-    #[serde(rename = "queueUrls")]
+    /// Lower-case `queueUrls` in JSON (botocore model); left out when empty, like every empty
+    /// list AWS returns over JSON.
+    #[serde(rename = "queueUrls", skip_serializing_if = "Vec::is_empty")]
     pub queue_urls: Vec<String>,
     #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -72,6 +73,7 @@ pub struct MoveTaskEntry {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListMessageMoveTasksResponse {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<MoveTaskEntry>,
 }
 

@@ -79,7 +79,11 @@ pub struct SendMessageBatchResultEntry {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SendMessageBatchResponse {
+    /// Empty lists are left out over JSON (recorded:
+    /// `test_send_message_batch_with_oversized_contents_with_updated_maximum_message_size[sqs]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub successful: Vec<SendMessageBatchResultEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<BatchResultErrorEntry>,
 }
 
