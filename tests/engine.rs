@@ -539,3 +539,36 @@ async fn fifo_attempt_retry_after_a_visibility_change_is_a_fresh_receive() {
     q.change_visibility(&first[0].receipt_handle, 100, e.now()).unwrap();
     assert!(e.receive(&q, &req, 0).await.is_empty(), "not a retry any more: group G is locked");
 }
+
+/// A DeduplicationScope change is reported at once but deduplicates by the previous scope for 60
+/// seconds, as in the recorded AWS run `test_fifo_change_to_high_throughput_after_creation`
+/// (ids sent before and after the switch were still deduplicated across groups).
+#[tokio::test(start_paused = true)]
+async fn fifo_dedup_scope_change_takes_effect_after_sixty_seconds() {
+    let e = engine();
+    let q = fifo(&e, "switch.fifo");
+    let send = |body: &str, group: &str, dedup: &str| NewMessage {
+        body: body.into(),
+        group_id: Some(group.into()),
+        dedup_id: Some(dedup.into()),
+        ..Default::default()
+    };
+    let first = q.send(send("Test1", "A", "1"), e.now()).unwrap();
+    assert_eq!(q.send(send("Test2", "B", "1"), e.now()).unwrap(), first, "queue scope");
+    q.modify_config(e.now(), |c| {
+        let f = c.fifo.as_mut().unwrap();
+        f.dedup_scope = DedupScope::MessageGroup;
+        f.throughput_limit = sqs_local::engine::queue::ThroughputLimit::PerMessageGroupId;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(q.config().fifo.unwrap().dedup_scope, DedupScope::MessageGroup, "reported at once");
+    assert_eq!(q.send(send("Test3", "C", "1"), e.now()).unwrap(), first, "an id from before the switch");
+    let second = q.send(send("Test4", "A", "2"), e.now()).unwrap();
+    assert_eq!(q.send(send("Test5", "B", "2"), e.now()).unwrap(), second, "an id first sent after the switch");
+    assert_eq!(bodies(&receive(&e, &q, 10).await), vec!["Test1", "Test4"]);
+    advance(Duration::from_secs(60)).await;
+    let third = q.send(send("Test6", "A", "3"), e.now()).unwrap();
+    assert_ne!(q.send(send("Test7", "B", "3"), e.now()).unwrap(), third, "messageGroup scope in effect");
+    assert_eq!(q.send(send("Test8", "A", "3"), e.now()).unwrap(), third, "still deduplicated within the group");
+}

@@ -259,3 +259,75 @@ async fn fifo_through_query_returns_sequence_numbers_and_group_attributes() {
     let reply = query(&server, &[("Action", "SendMessage"), ("QueueUrl", &url), ("MessageBody", "x")]).await;
     assert_eq!(xml_value(&reply.text(), "Code").as_deref(), Some("MissingParameter"));
 }
+
+/// The recorded AWS run `test_fifo_change_to_high_throughput_after_creation`, in both protocols:
+/// after switching to messageGroup scope and perMessageGroupId, GetQueueAttributes shows the new
+/// values, yet a dedup id from before the switch and one first sent after it are still
+/// deduplicated across groups (the receives after those sends come back empty).
+#[tokio::test]
+async fn dedup_scope_change_follows_the_recording() {
+    let server = start_server().await;
+    for protocol in ["json", "query"] {
+        let name = format!("ht-{protocol}.fifo");
+        let url = create_queue(&server, &name, json!({"FifoQueue": "true"})).await;
+        let send = |body: &'static str, group: &'static str, dedup: &'static str| {
+            let (server, url) = (&server, url.clone());
+            async move {
+                let reply = if protocol == "json" {
+                    let body = json!({"QueueUrl": url, "MessageBody": body, "MessageGroupId": group, "MessageDeduplicationId": dedup});
+                    json(server, "SendMessage", body).await
+                } else {
+                    let params = [
+                        ("Action", "SendMessage"),
+                        ("QueueUrl", &url),
+                        ("MessageBody", body),
+                        ("MessageGroupId", group),
+                        ("MessageDeduplicationId", dedup),
+                    ];
+                    query(server, &params).await
+                };
+                assert_eq!(reply.status, 200, "{}", reply.text());
+            }
+        };
+        let receive = || {
+            let (server, url) = (&server, url.clone());
+            async move {
+                let reply = json(server, "ReceiveMessage", json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await;
+                let messages = reply.json()["Messages"].as_array().cloned().unwrap_or_default();
+                for m in &messages {
+                    json(server, "DeleteMessage", json!({"QueueUrl": url, "ReceiptHandle": m["ReceiptHandle"]})).await;
+                }
+                messages.iter().map(|m| m["Body"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>()
+            }
+        };
+        send("Test1", "1", "1").await;
+        assert_eq!(receive().await, ["Test1"], "same-dedup-different-grp-1");
+        send("Test2", "2", "1").await;
+        assert!(receive().await.is_empty(), "same-dedup-different-grp-2");
+        let attributes = [("DeduplicationScope", "messageGroup"), ("FifoThroughputLimit", "perMessageGroupId")];
+        let reply = if protocol == "json" {
+            json(&server, "SetQueueAttributes", json!({"QueueUrl": url, "Attributes": {"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}})).await
+        } else {
+            let params = [
+                ("Action", "SetQueueAttributes"),
+                ("QueueUrl", &url),
+                ("Attribute.1.Name", attributes[0].0),
+                ("Attribute.1.Value", attributes[0].1),
+                ("Attribute.2.Name", attributes[1].0),
+                ("Attribute.2.Value", attributes[1].1),
+            ];
+            query(&server, &params).await
+        };
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["All"]})).await;
+        assert_eq!(reply.json()["Attributes"]["DeduplicationScope"], "messageGroup", "set-to-high-throughput");
+        assert_eq!(reply.json()["Attributes"]["FifoThroughputLimit"], "perMessageGroupId");
+        send("Test3", "3", "1").await;
+        assert!(receive().await.is_empty(), "same-dedup-different-grp-high-throughput");
+        assert!(receive().await.is_empty(), "same-dedup-different-grp-high-throughput-2");
+        send("Test4", "1", "2").await;
+        assert_eq!(receive().await, ["Test4"], "new-dedup2-high-throughput");
+        send("Test5", "2", "2").await;
+        assert!(receive().await.is_empty(), "same-dedup2-high-throughput");
+    }
+}

@@ -28,6 +28,9 @@ pub const DEDUP_WINDOW: Millis = 5 * 60 * 1000;
 /// After DeleteQueue, a queue with the same name can't be created for 60 seconds; a queue can
 /// be purged once every 60 seconds.
 pub const QUEUE_COOLDOWN: Millis = 60 * 1000;
+/// How long a queue attribute change takes to propagate ("can take up to 60 seconds", SetQueueAttributes
+/// API reference); sqs-local applies it to deduplication scope changes.
+pub const ATTRIBUTE_PROPAGATION: Millis = 60 * 1000;
 /// `maxReceiveCount` range of a RedrivePolicy.
 pub const MAX_RECEIVE_COUNT: i64 = 1000;
 /// Largest `MaxNumberOfMessagesPerSecond` of a message move task.

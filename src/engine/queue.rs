@@ -151,6 +151,30 @@ struct QueueState {
     /// Next queue-local message seq.
     next_seq: u64,
     last_purge_at: Option<Millis>,
+    /// FIFO: a `DeduplicationScope` change that has not taken effect yet (see [`ScopeChange`]).
+    scope_change: Option<ScopeChange>,
+}
+
+/// A `DeduplicationScope` change propagating. AWS documents that attribute changes take up to 60
+/// seconds to propagate (SetQueueAttributes API reference), and in a recorded run a queue switched
+/// to `messageGroup` kept deduplicating across groups, for ids sent before and after the switch
+/// (`test_fifo_change_to_high_throughput_after_creation`). sqs-local reports the new scope at once
+/// and deduplicates by the previous one until 60 seconds after the change.
+#[derive(Debug, Clone, Copy)]
+struct ScopeChange {
+    previous: DedupScope,
+    effective_at: Millis,
+}
+
+impl QueueState {
+    /// The deduplication scope sends are deduplicated by at `now`.
+    fn dedup_scope(&self, now: Millis) -> Option<DedupScope> {
+        let configured = self.config.fifo.as_ref()?.dedup_scope;
+        Some(match self.scope_change {
+            Some(change) if now < change.effective_at => change.previous,
+            _ => configured,
+        })
+    }
 }
 
 impl QueueState {
@@ -210,6 +234,7 @@ impl Queue {
                 attempts: ExpiringMap::default(),
                 next_seq: 1,
                 last_purge_at: None,
+                scope_change: None,
             }),
             config_writer: Mutex::new(()),
             notify: Notify::new(),
@@ -265,6 +290,13 @@ impl Queue {
     /// Replaces the configuration; callers go through `modify_config`.
     fn set_config(&self, config: QueueConfig, now: Millis) {
         let mut st = self.lock();
+        let new_scope = config.fifo.as_ref().map(|f| f.dedup_scope);
+        if let (Some(in_effect), Some(new_scope)) = (st.dedup_scope(now), new_scope) {
+            if st.config.fifo.as_ref().map(|f| f.dedup_scope) != Some(new_scope) {
+                st.scope_change =
+                    Some(ScopeChange { previous: in_effect, effective_at: now + limits::ATTRIBUTE_PROPAGATION });
+            }
+        }
         st.config = config;
         st.last_modified_at = now;
         drop(st);
@@ -330,8 +362,8 @@ impl Queue {
             Some(fifo) => Some(Self::dedup_id(fifo, &new)?),
             None => None,
         };
-        let dedup_key = match (&st.config.fifo, &dedup_id) {
-            (Some(fifo), Some(id)) => Some(Self::dedup_key(fifo, &new, id)),
+        let dedup_key = match (st.dedup_scope(now), &dedup_id) {
+            (Some(scope), Some(id)) => Some(Self::dedup_key(scope, &new, id)),
             _ => None,
         };
         if let Some(key) = &dedup_key {
@@ -387,8 +419,8 @@ impl Queue {
 
     /// The key a FIFO send is deduplicated by: the id, prefixed by the group for `messageGroup`
     /// scope.
-    fn dedup_key(fifo: &FifoConfig, new: &NewMessage, id: &Arc<str>) -> Arc<str> {
-        match fifo.dedup_scope {
+    fn dedup_key(scope: DedupScope, new: &NewMessage, id: &Arc<str>) -> Arc<str> {
+        match scope {
             DedupScope::Queue => id.clone(),
             DedupScope::MessageGroup => {
                 let group = new.group_id.as_deref().unwrap_or("");
