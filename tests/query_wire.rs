@@ -151,10 +151,20 @@ async fn queue_path_requests_and_action_errors() {
     let reply = query(&server, &[("Action", "Frobnicate")]).await;
     assert_eq!(reply.status, 400);
     assert_eq!(xml_value(&reply.text(), "Code").as_deref(), Some("InvalidAction"));
-    // No action at all: 404 UnknownOperationException, as AWS answers.
+    // No action at all: 404 with the bare body `<UnknownOperationException/>`, as AWS answers,
+    // also to a GET on a queue URL and to a client that accepts JSON.
     let reply = query(&server, &[("Foo", "bar")]).await;
     assert_eq!(reply.status, 404);
-    assert_eq!(xml_value(&reply.text(), "Code").as_deref(), Some("UnknownOperationException"));
+    assert_eq!(reply.text(), "<UnknownOperationException/>\n");
+    for accept in ["text/xml", "application/json"] {
+        let request = format!(
+            "GET /000000000000/byPath HTTP/1.1\r\nHost: {}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n",
+            server.addr
+        );
+        let reply = send_raw(&server.addr, request.as_bytes()).await;
+        assert_eq!((reply.status, reply.text().as_str()), (404, "<UnknownOperationException/>\n"), "{accept}");
+        assert!(reply.header("x-amzn-requestid").is_some());
+    }
 }
 
 #[tokio::test]

@@ -192,8 +192,16 @@ pub fn render_response(action: Action, response: &Response, request_id: &str) ->
     out
 }
 
+/// What AWS answers a Query request that names no action: 404 with this bare body, whatever the
+/// request's path or `Accept` header (an AWS-validated assertion in LocalStack's suite; the same
+/// body other AWS front ends give for unknown operations).
+const UNKNOWN_OPERATION_BODY: &str = "<UnknownOperationException/>\n";
+
 /// The `ErrorResponse` document. A missing queue uses the Query-protocol wording AWS uses.
 pub fn render_error(error: &SqsError, request_id: &str) -> String {
+    if error.code == ErrorCode::MissingAction {
+        return UNKNOWN_OPERATION_BODY.to_string();
+    }
     let message = match error.code {
         ErrorCode::QueueDoesNotExist => QUEUE_DOES_NOT_EXIST_QUERY,
         _ => error.message.as_ref(),
