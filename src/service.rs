@@ -36,8 +36,9 @@ pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<
         ok.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return Ok(ok);
     }
-    let protocol = protocol::detect(header(&req, "x-amz-target"), header(&req, "content-type"));
-    Ok(match respond(&state, req, protocol, &request_id).await {
+    let mut protocol =
+        protocol::detect(header(&req, "x-amz-target"), header(&req, "content-type"), header(&req, "accept"));
+    Ok(match respond(&state, req, &mut protocol, &request_id).await {
         Ok(response) => response,
         Err(error) => {
             if error.code == ErrorCode::InternalError {
@@ -53,7 +54,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<
 async fn respond(
     state: &AppState,
     req: Request<IncomingBody>,
-    protocol: Protocol,
+    protocol: &mut Protocol,
     request_id: &str,
 ) -> Result<HttpResponse, SqsError> {
     let (parts, body) = req.into_parts();
@@ -77,7 +78,7 @@ async fn respond(
     let span = tracing::debug_span!("request", action = action.name(), request_id);
     let response = api::dispatch(&state.engine, &ctx, request).instrument(span).await?;
     tracing::debug!("ok");
-    Ok(protocol::encode(protocol, action, &response, request_id))
+    Ok(protocol::encode(*protocol, action, &response, request_id))
 }
 
 /// Reads the whole body, refusing more than `limit` bytes.

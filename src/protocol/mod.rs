@@ -1,13 +1,15 @@
 //! The two wire protocols on one port.
 //!
-//! [`decode`] picks the protocol (AWS JSON 1.0 when `X-Amz-Target` or a JSON 1.0 content type is
-//! present, AWS Query otherwise) and returns a typed [`api::Request`]; [`encode`] and
-//! [`encode_error`] render in the protocol of the request, always.
+//! [`detect`] picks the protocol (AWS JSON 1.0 when `X-Amz-Target` or a JSON 1.0 content type is
+//! present, AWS Query otherwise; Query answered in JSON when the client asks for JSON), [`decode`]
+//! returns a typed [`api::Request`], and [`encode`] and [`encode_error`] render in the protocol of
+//! the request, always.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod json;
 pub mod query;
+pub mod query_json;
 pub mod query_xml;
 
 use bytes::Bytes;
@@ -20,7 +22,12 @@ use crate::error::{ErrorCode, SqsError, SqsResult};
 /// The wire protocol of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// AWS Query, answered in XML.
     Query,
+    /// AWS Query from a client that asked for JSON (`Accept: application/json` or
+    /// `ContentType=JSON`): answered with the XML document's structure as JSON.
+    QueryJson,
+    /// AWS JSON 1.0.
     Json,
 }
 
@@ -34,18 +41,22 @@ pub struct Incoming<'a> {
     pub body: &'a [u8],
 }
 
-/// JSON when the request names a target or a JSON 1.0 content type; Query otherwise.
-pub fn detect(target: Option<&str>, content_type: Option<&str>) -> Protocol {
+/// JSON when the request names a target or a JSON 1.0 content type; Query otherwise, answered in
+/// JSON when `Accept` asks for `application/json`.
+pub fn detect(target: Option<&str>, content_type: Option<&str>, accept: Option<&str>) -> Protocol {
     let json_type = content_type.is_some_and(|c| c.trim_start().starts_with("application/x-amz-json-1.0"));
     if target.is_some() || json_type {
         Protocol::Json
+    } else if accept.is_some_and(|a| a.contains("application/json")) {
+        Protocol::QueryJson
     } else {
         Protocol::Query
     }
 }
 
-/// Decodes a request into its action and typed form.
-pub fn decode(protocol: Protocol, incoming: &Incoming<'_>) -> SqsResult<(Action, Request)> {
+/// Decodes a request into its action and typed form. A Query request carrying the legacy
+/// `ContentType=JSON` parameter switches `protocol` to [`Protocol::QueryJson`].
+pub fn decode(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<(Action, Request)> {
     match protocol {
         Protocol::Json => {
             let target = incoming
@@ -55,16 +66,19 @@ pub fn decode(protocol: Protocol, incoming: &Incoming<'_>) -> SqsResult<(Action,
             let document = json::parse_body(incoming.body)?;
             Ok((action, api::decode(action, document)?))
         }
-        Protocol::Query => decode_query(incoming),
+        Protocol::Query | Protocol::QueryJson => decode_query(protocol, incoming),
     }
 }
 
-fn decode_query(incoming: &Incoming<'_>) -> SqsResult<(Action, Request)> {
+fn decode_query(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<(Action, Request)> {
     let mut params = match incoming.query {
         Some(q) => query::parse_form(q.as_bytes())?,
         None => Vec::new(),
     };
     params.extend(query::parse_form(incoming.body)?);
+    if params.iter().any(|(k, v)| k == "ContentType" && v.eq_ignore_ascii_case("JSON")) {
+        *protocol = Protocol::QueryJson;
+    }
     let action_name = params
         .iter()
         .rev()
@@ -104,6 +118,7 @@ fn build(status: u16, content_type: &'static str, request_id: &str, body: Vec<u8
 
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 const XML_CONTENT_TYPE: &str = "text/xml";
+const QUERY_JSON_CONTENT_TYPE: &str = "application/json";
 
 /// Renders a success response.
 pub fn encode(protocol: Protocol, action: Action, response: &Response, request_id: &str) -> HttpResponse {
@@ -115,6 +130,9 @@ pub fn encode(protocol: Protocol, action: Action, response: &Response, request_i
             request_id,
             query_xml::render_response(action, response, request_id).into_bytes(),
         ),
+        Protocol::QueryJson => {
+            build(200, QUERY_JSON_CONTENT_TYPE, request_id, query_json::render_response(action, response, request_id))
+        }
     }
 }
 
@@ -131,6 +149,14 @@ pub fn encode_error(protocol: Protocol, error: &SqsError, request_id: &str) -> H
         }
         Protocol::Query => {
             build(status, XML_CONTENT_TYPE, request_id, query_xml::render_error(error, request_id).into_bytes())
+        }
+        // A request without an action gets the bare XML body whatever it accepts (query_xml).
+        Protocol::QueryJson if error.code == ErrorCode::MissingAction => {
+            build(status, XML_CONTENT_TYPE, request_id, query_xml::render_error(error, request_id).into_bytes())
+        }
+        Protocol::QueryJson => {
+            let body = query_json::render_error(error, query_xml::error_message(error), request_id);
+            build(status, QUERY_JSON_CONTENT_TYPE, request_id, body)
         }
     }
 }

@@ -197,15 +197,20 @@ pub fn render_response(action: Action, response: &Response, request_id: &str) ->
 /// body other AWS front ends give for unknown operations).
 const UNKNOWN_OPERATION_BODY: &str = "<UnknownOperationException/>\n";
 
-/// The `ErrorResponse` document. A missing queue uses the Query-protocol wording AWS uses.
+/// An error's message over Query: a missing queue has AWS's Query-protocol wording.
+pub fn error_message(error: &SqsError) -> &str {
+    match error.code {
+        ErrorCode::QueueDoesNotExist => QUEUE_DOES_NOT_EXIST_QUERY,
+        _ => error.message.as_ref(),
+    }
+}
+
+/// The `ErrorResponse` document.
 pub fn render_error(error: &SqsError, request_id: &str) -> String {
     if error.code == ErrorCode::MissingAction {
         return UNKNOWN_OPERATION_BODY.to_string();
     }
-    let message = match error.code {
-        ErrorCode::QueueDoesNotExist => QUEUE_DOES_NOT_EXIST_QUERY,
-        _ => error.message.as_ref(),
-    };
+    let message = error_message(error);
     let mut out = String::with_capacity(320);
     let _ = write!(out, "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"{NAMESPACE}\"><Error>");
     element(&mut out, "Type", error.code.fault().as_str());
