@@ -389,17 +389,31 @@ async fn fifo_dedup_scope_message_group_and_content_based() {
     assert_eq!(got[0].dedup_id.as_deref(), Some("0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"));
 }
 
+/// SequenceNumbers look like SQS's (20 digits, e.g. 18849496460467696128): they increase strictly,
+/// follow the clock rather than counting from a fixed start, differ between queues, and never hold
+/// the account id's run of zeros (a test that normalises ids must not mistake one for the other).
 #[tokio::test(start_paused = true)]
-async fn fifo_sequence_numbers_are_twenty_digit_and_increasing() {
+async fn fifo_sequence_numbers_are_twenty_digit_increasing_and_not_a_counter() {
     let e = engine();
     let q = fifo(&e, "seq.fifo");
+    let other = fifo(&e, "seq2.fifo");
     let mut last = 0u128;
+    let mut first = None;
     for i in 0..5 {
         let n = q.send(grouped(&format!("m{i}"), "G"), e.now()).unwrap().sequence_number.unwrap();
         assert_eq!(n.to_string().len(), 20);
+        assert!(!n.to_string().contains("000000000000"), "{n}");
         assert!(n > last);
         last = n;
+        first.get_or_insert(n);
+        advance(Duration::from_millis(3)).await;
     }
+    assert!(last - first.unwrap() > 1_000_000, "numbers follow the clock: {first:?} .. {last}");
+    let elsewhere = other.send(grouped("m", "G"), e.now()).unwrap().sequence_number.unwrap();
+    assert_ne!(elsewhere, last + 1, "another queue does not continue this queue's numbers");
+    // Received messages report the number the send returned.
+    let got = receive(&e, &q, 1).await;
+    assert_eq!(got[0].sequence_number, first);
 }
 
 #[tokio::test(start_paused = true)]

@@ -15,7 +15,6 @@ pub mod receipt;
 pub mod store;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use clock::{Clock, Millis};
@@ -54,8 +53,6 @@ struct Inner {
     queues: RwLock<HashMap<Arc<str>, Arc<Queue>>>,
     /// Queue name -> deletion time, for the 60-second recreate rule.
     deleted_at: Mutex<HashMap<Arc<str>, Millis>>,
-    /// Source of queue uids (receipt handles must not match a recreated queue).
-    next_uid: AtomicU64,
     /// Message move tasks by source queue ARN, most recent first.
     move_tasks: Mutex<HashMap<String, Vec<Arc<MoveTask>>>>,
 }
@@ -68,14 +65,12 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(settings: EngineSettings, clock: Arc<dyn Clock>) -> Self {
-        let seed = clock.now();
         Engine {
             inner: Arc::new(Inner {
                 clock,
                 settings,
                 queues: RwLock::new(HashMap::new()),
                 deleted_at: Mutex::new(HashMap::new()),
-                next_uid: AtomicU64::new(seed),
                 move_tasks: Mutex::new(HashMap::new()),
             }),
         }
@@ -141,7 +136,8 @@ impl Engine {
         }
         let name: Arc<str> = Arc::from(name);
         let arn: Arc<str> = Arc::from(self.queue_arn(&name));
-        let uid = self.inner.next_uid.fetch_add(1, Ordering::Relaxed);
+        // Random, so that a recreated queue never accepts an earlier queue's receipt handles.
+        let uid = queue::rand_u64();
         let queue = Arc::new(Queue::new(name.clone(), arn, uid, config, tags, now));
         queues.insert(name, queue.clone());
         Ok(queue)

@@ -148,7 +148,7 @@ struct QueueState {
     dedup: ExpiringMap<SendOutcome>,
     /// FIFO: ReceiveRequestAttemptId -> the messages that receive returned, for 5 minutes.
     attempts: ExpiringMap<Attempt>,
-    /// Next queue-local message seq.
+    /// The lowest seq the next message may get (see [`QueueState::take_seq`]).
     next_seq: u64,
     last_purge_at: Option<Millis>,
     /// FIFO: a `DeduplicationScope` change that has not taken effect yet (see [`ScopeChange`]).
@@ -181,7 +181,19 @@ impl QueueState {
     fn refresh(&mut self, now: Millis) {
         self.store.refresh(now, secs(self.config.retention_seconds));
     }
+
+    /// A new message's seq: the key of every index, and the base of its FIFO `SequenceNumber`.
+    /// Seqs increase strictly and follow the clock (epoch ms in the high bits), so they keep
+    /// increasing across restarts and never count from a fixed start.
+    fn take_seq(&mut self, now: Millis) -> u64 {
+        let seq = self.next_seq.max(now << SEQ_TIME_SHIFT);
+        self.next_seq = seq + 1;
+        seq
+    }
 }
+
+/// Room for 2^20 messages per millisecond before seqs run ahead of the clock (they still increase).
+const SEQ_TIME_SHIFT: u32 = 20;
 
 /// What a valid receipt handle of this queue refers to.
 enum Handle {
@@ -191,15 +203,18 @@ enum Handle {
     Gone,
 }
 
-/// First FIFO `SequenceNumber` of a queue; SQS's are 20-digit decimals.
-const SEQUENCE_NUMBER_BASE: u128 = 18_000_000_000_000_000_000;
+/// FIFO `SequenceNumber`s are `10^19 + seq + salt`: 20-digit decimals (as SQS's are, e.g.
+/// `18849496460467696128`) that increase with the seq, and differ between queues by the salt.
+const SEQUENCE_NUMBER_BASE: u128 = 10_000_000_000_000_000_000;
 
 #[derive(Debug)]
 pub struct Queue {
     pub name: Arc<str>,
     pub arn: Arc<str>,
-    /// Distinguishes this queue from any earlier queue of the same name (receipt handles).
+    /// Distinguishes this queue from any earlier queue of the same name (receipt handles); random.
     uid: u64,
+    /// Added to every FIFO sequence number of this queue; random, below 2^40.
+    sequence_salt: u64,
     pub created_at: Millis,
     state: Mutex<QueueState>,
     /// Held across a configuration read-modify-write (see `modify_config`).
@@ -224,6 +239,7 @@ impl Queue {
             name,
             arn,
             uid,
+            sequence_salt: rand_u64() >> 24,
             created_at: now,
             state: Mutex::new(QueueState {
                 config,
@@ -232,7 +248,7 @@ impl Queue {
                 store: MessageStore::new(fifo),
                 dedup: ExpiringMap::default(),
                 attempts: ExpiringMap::default(),
-                next_seq: 1,
+                next_seq: 0,
                 last_purge_at: None,
                 scope_change: None,
             }),
@@ -342,7 +358,7 @@ impl Queue {
         let mut results = Vec::with_capacity(messages.len());
         let mut any_available = false;
         for message in messages {
-            let result = Self::enqueue(&mut st, message, now);
+            let result = self.enqueue(&mut st, message, now);
             if let Ok((_, available)) = &result {
                 any_available |= *available;
             }
@@ -356,7 +372,7 @@ impl Queue {
     }
 
     /// Returns the outcome and whether the message is available right away.
-    fn enqueue(st: &mut QueueState, new: NewMessage, now: Millis) -> SqsResult<(SendOutcome, bool)> {
+    fn enqueue(&self, st: &mut QueueState, new: NewMessage, now: Millis) -> SqsResult<(SendOutcome, bool)> {
         // FIFO: the deduplication id (explicit, or the body's SHA-256 with content-based dedup).
         let dedup_id = match &st.config.fifo {
             Some(fifo) => Some(Self::dedup_id(fifo, &new)?),
@@ -371,10 +387,9 @@ impl Queue {
                 return Ok((original.clone(), false));
             }
         }
-        let seq = st.next_seq;
-        st.next_seq += 1;
+        let seq = st.take_seq(now);
         let fifo = st.config.fifo.is_some();
-        let sequence_number = fifo.then_some(SEQUENCE_NUMBER_BASE + seq as u128);
+        let sequence_number = fifo.then(|| self.sequence_number(seq));
         let delay = new.delay_seconds.unwrap_or(st.config.delay_seconds);
         let state = if delay > 0 { MessageState::Delayed(now + secs(delay)) } else { MessageState::Available };
         let outcome = SendOutcome { message_id: uuid::Uuid::new_v4(), sequence_number };
@@ -440,8 +455,7 @@ impl Queue {
         st.refresh(now);
         let fifo = st.config.fifo.is_some();
         for mut message in messages {
-            let seq = st.next_seq;
-            st.next_seq += 1;
+            let seq = st.take_seq(now);
             if fifo {
                 message.enqueued_at = now;
             }
@@ -485,10 +499,7 @@ impl Queue {
     fn insert_moved(&self, mut message: Message, now: Millis, seq: Option<u64>) {
         let mut st = self.lock();
         st.refresh(now);
-        let seq = seq.unwrap_or_else(|| {
-            st.next_seq += 1;
-            st.next_seq - 1
-        });
+        let seq = seq.unwrap_or_else(|| st.take_seq(now));
         message.state = MessageState::Available;
         st.store.insert(seq, message);
         drop(st);
@@ -556,6 +567,11 @@ impl Queue {
         Some(attempt.deliveries.iter().filter_map(|d| self.received(&st.store, *d)).collect())
     }
 
+    /// The FIFO `SequenceNumber` of the message with `seq`.
+    fn sequence_number(&self, seq: u64) -> u128 {
+        SEQUENCE_NUMBER_BASE + seq as u128 + self.sequence_salt as u128
+    }
+
     fn received(&self, store: &MessageStore, delivery: Delivery) -> Option<ReceivedMessage> {
         let m = store.get(delivery.seq)?;
         Some(ReceivedMessage {
@@ -566,7 +582,7 @@ impl Queue {
             trace_header: m.trace_header().cloned(),
             group_id: m.group_id.clone(),
             dedup_id: m.dedup_id().cloned(),
-            sequence_number: store.is_fifo().then_some(SEQUENCE_NUMBER_BASE + delivery.seq as u128),
+            sequence_number: store.is_fifo().then(|| self.sequence_number(delivery.seq)),
             sent_at: m.sent_at,
             first_received_at: m.first_received_at,
             receive_count: m.receive_count,
@@ -682,6 +698,11 @@ impl Queue {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// 64 random bits.
+pub(crate) fn rand_u64() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0
 }
 
 /// Lower-case hex SHA-256, the content-based deduplication id.
