@@ -66,6 +66,7 @@ async fn respond(
         query: parts.uri.query(),
         content_type: get("content-type"),
         target: get("x-amz-target"),
+        host: get("host"),
         body: &body,
     };
     let (action, request) = protocol::decode(protocol, &incoming)?;

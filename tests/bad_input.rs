@@ -168,3 +168,36 @@ async fn bad_requests_get_sqs_errors_and_lose_nothing() {
     let expected: std::collections::BTreeSet<_> = (0..25).map(|i| format!("keep-{i}")).collect();
     assert_eq!(bodies, expected);
 }
+
+/// A queue URL path is `/<account>/<name>` or `/queue/<region>/<account>/<name>`; a path with
+/// extra segments acts on no queue: posted to, it is AWS's InvalidAddress (404); as a QueueUrl
+/// parameter, a queue that does not exist.
+#[tokio::test]
+async fn hostile_queue_paths_touch_no_queue() {
+    let server = start_server().await;
+    let url = create_queue(&server, "victim", json!({})).await;
+    for path in [
+        "/000000000000/../../victim",
+        "/000000000000/%2e%2e/%2e%2e/victim",
+        "/a/b/c/000000000000/victim",
+        "/victim",
+        "/queue/us-east-1/000000000000/x/victim",
+    ] {
+        let reply = within_time(query_at(&server, path, &[("Action", "DeleteQueue")])).await;
+        assert_eq!(xml_code(&reply), (404, "InvalidAddress".into()), "{path}");
+        assert_eq!(
+            xml_value(&reply.text(), "Message"),
+            Some(format!("The address http://{}{path} is not valid for this endpoint.", server.addr))
+        );
+        let hostile_url = format!("http://{}{path}", server.addr);
+        let reply = within_time(json(&server, "DeleteQueue", json!({"QueueUrl": hostile_url}))).await;
+        assert_eq!(json_code(&reply), (400, "AWS.SimpleQueueService.NonExistentQueue".into()), "{path}");
+        let reply = within_time(query(&server, &[("Action", "DeleteQueue"), ("QueueUrl", &hostile_url)])).await;
+        assert_eq!(xml_code(&reply), (400, "AWS.SimpleQueueService.NonExistentQueue".into()), "{path}");
+    }
+    let reply = json(&server, "GetQueueUrl", json!({"QueueName": "victim"})).await;
+    assert_eq!(reply.json()["QueueUrl"], url, "the queue is still there");
+    // The region-in-path style names the queue.
+    let reply = query_at(&server, "/queue/us-east-1/000000000000/victim", &[("Action", "GetQueueAttributes")]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}

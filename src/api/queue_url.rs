@@ -10,26 +10,48 @@ use crate::engine::queue::Queue;
 use crate::engine::Engine;
 use crate::error::{SqsError, SqsResult};
 
-/// The queue name a `QueueUrl` (or bare name) refers to, if it is in this engine's account.
+/// The parts of a queue URL's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuePath<'a> {
+    /// The account segment, when the path has one (`queue` in ElasticMQ-style `/queue/<name>`).
+    pub account: Option<&'a str>,
+    pub name: &'a str,
+}
+
+/// Parses a queue URL path: `/<account>/<name>`, `/queue/<region>/<account>/<name>` (the
+/// region-in-path style), or `/queue/<name>` (ElasticMQ's style). Any other shape names no queue:
+/// a path with extra segments such as `/000000000000/../../jobs` must not act on `jobs`.
+pub fn parse_path(path: &str) -> Option<QueuePath<'_>> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [account, name] => Some(QueuePath { account: Some(account), name }),
+        ["queue", _region, account, name] => Some(QueuePath { account: Some(account), name }),
+        _ => None,
+    }
+}
+
+/// The queue name a `QueueUrl` (or bare name) refers to, if it is in this engine's account. A
+/// URL whose path is not a queue path names no queue (`QueueDoesNotExist`, as AWS answered for
+/// `http://whatever-incorrect-queue-address`, moto #3657).
 pub fn queue_name<'a>(engine: &Engine, queue_url: &'a str) -> SqsResult<&'a str> {
     let path = match queue_url.find("://") {
         Some(i) => {
             let after_scheme = &queue_url[i + 3..];
             after_scheme.find('/').map_or("", |slash| &after_scheme[slash..])
         }
+        None if !queue_url.contains('/') => return Ok(queue_url),
         None => queue_url,
     };
     let path = path.split(['?', '#']).next().unwrap_or("");
-    let mut segments = path.split('/').filter(|s| !s.is_empty()).rev();
-    let name = segments.next().ok_or_else(SqsError::queue_does_not_exist)?;
-    if let Some(account) = segments.next() {
-        // `/<account>/<name>` (or `/queue/<region>/<account>/<name>`): the account must be ours.
+    let parsed = parse_path(path).ok_or_else(SqsError::queue_does_not_exist)?;
+    // `/<account>/<name>`: a numeric account must be ours.
+    if let Some(account) = parsed.account {
         let numeric = account.chars().all(|c| c.is_ascii_digit());
         if numeric && account != engine.settings().account_id {
             return Err(SqsError::queue_does_not_exist());
         }
     }
-    Ok(name)
+    Ok(parsed.name)
 }
 
 /// Resolves a `QueueUrl` parameter to its queue.
@@ -57,7 +79,13 @@ mod tests {
         assert_eq!(name("https://sqs.us-east-1.amazonaws.com/000000000000/q1.fifo"), Ok("q1.fifo"));
         assert_eq!(name("http://x/queue/us-east-1/000000000000/q1"), Ok("q1"));
         assert_eq!(name("q1"), Ok("q1"));
+        assert_eq!(name("http://localhost:9324/queue/q1"), Ok("q1"));
         assert!(name("http://localhost:9324/123456789012/q1").is_err());
         assert!(name("http://localhost:9324/").is_err());
+        // Extra or missing segments name no queue.
+        assert!(name("http://localhost:9324/000000000000/../../q1").is_err());
+        assert!(name("http://localhost:9324/a/b/000000000000/q1").is_err());
+        assert!(name("http://localhost:9324/q1").is_err());
+        assert!(name("/000000000000/x/q1").is_err());
     }
 }

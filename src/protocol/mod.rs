@@ -38,6 +38,8 @@ pub struct Incoming<'a> {
     pub query: Option<&'a str>,
     pub content_type: Option<&'a str>,
     pub target: Option<&'a str>,
+    /// The `Host` header (quoted in InvalidAddress errors).
+    pub host: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -88,8 +90,16 @@ fn decode_query(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<(
     let invalid_action =
         || SqsError::new(ErrorCode::InvalidAction, format!("The action {action_name} is not valid for this endpoint."));
     let action = Action::from_name(&action_name).ok_or_else(invalid_action)?;
-    let path_names_queue = incoming.path.split('/').filter(|s| !s.is_empty()).count() >= 2;
+    let path_names_queue = incoming.path.split('/').any(|s| !s.is_empty());
     if path_names_queue {
+        // A request posted to a path that is not a queue URL path touches no queue.
+        if api::queue_url::parse_path(incoming.path).is_none() {
+            let host = incoming.host.unwrap_or("localhost");
+            return Err(SqsError::new(
+                ErrorCode::InvalidAddress,
+                format!("The address http://{host}{} is not valid for this endpoint.", incoming.path),
+            ));
+        }
         if !action.is_queue_scoped() {
             return Err(invalid_action());
         }
