@@ -5,10 +5,10 @@ test: lint unit compat
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 unit:
-	cargo test --all-targets
+	cargo test --workspace --all-targets
 
 compat:
 	compat-tests/run.sh
@@ -17,4 +17,5 @@ run:
 	cargo run --release
 
 bench:
-	cargo run --release --bin sqs-bench -- all
+	cargo build --release --workspace
+	./target/release/sqs-bench all
