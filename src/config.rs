@@ -2,7 +2,7 @@
 
 use clap::Parser;
 
-use crate::engine::EngineSettings;
+use crate::engine::{EngineSettings, Namespace, DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
 
 /// An Amazon SQS-compatible emulator. With no arguments it serves an in-memory emulator on
 /// http://127.0.0.1:9324.
@@ -23,11 +23,11 @@ pub struct Config {
     pub advertised_url: Option<String>,
 
     /// Account id in queue URLs and ARNs.
-    #[arg(long, env = "SQS_LOCAL_ACCOUNT_ID", default_value = "000000000000")]
+    #[arg(long, env = "SQS_LOCAL_ACCOUNT_ID", default_value = DEFAULT_ACCOUNT_ID)]
     pub account_id: String,
 
     /// Region in queue ARNs.
-    #[arg(long, env = "SQS_LOCAL_REGION", default_value = "us-east-1")]
+    #[arg(long, env = "SQS_LOCAL_REGION", default_value = DEFAULT_REGION)]
     pub region: String,
 
     /// Enforce AWS's one PurgeQueue per queue every 60 seconds (PurgeQueueInProgress).
@@ -53,28 +53,25 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults, as with no flags and no environment.
+    /// The settings with no flags (`SQS_LOCAL_*` environment variables still apply).
     pub fn defaults() -> Self {
-        Config {
-            host: "127.0.0.1".into(),
-            port: 9324,
-            advertised_url: None,
-            account_id: "000000000000".into(),
-            region: "us-east-1".into(),
-            purge_cooldown: true,
-            delete_cooldown: true,
-            max_body_bytes: 8 * 1024 * 1024,
-            queues_file: None,
-            healthcheck: false,
-        }
+        Config::parse_from(["sqs-local"])
     }
 
     pub fn engine_settings(&self) -> EngineSettings {
         EngineSettings {
-            account_id: self.account_id.clone(),
-            region: self.region.clone(),
+            default_namespace: Namespace::new(self.account_id.as_str(), self.region.as_str()),
             purge_cooldown: self.purge_cooldown,
             delete_cooldown: self.delete_cooldown,
+        }
+    }
+
+    /// Queue URLs start with the advertised URL if set, else with the Host the client used.
+    pub fn base_url(&self, host: Option<&str>) -> String {
+        match (&self.advertised_url, host) {
+            (Some(url), _) => url.trim_end_matches('/').to_string(),
+            (None, Some(host)) => format!("http://{host}"),
+            (None, None) => format!("http://{}:{}", self.host, self.port),
         }
     }
 }

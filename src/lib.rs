@@ -1,22 +1,25 @@
 //! sqs-local: an Amazon SQS-compatible emulator.
 //!
 //! # Layout
-//! Requests flow one way: `server` → `service` → `protocol` → `api` → `engine`.
-//! - [`server`]: accept loop, hyper HTTP/1.1 connections, graceful shutdown.
-//! - [`service`]: the one hyper service: request id, body limit, decode, dispatch, encode.
-//! - [`protocol`]: the two wire protocols (AWS JSON 1.0 and AWS Query): detection, decoding into
-//!   typed requests, rendering responses and errors.
-//! - [`api`]: one typed request/response per action, the SQS request rules, and the handlers.
-//! - [`engine`]: queues and messages; no HTTP, XML or JSON; time from a controllable clock.
-//! - [`error`]: the one table of SQS errors.
+//! Requests flow one way: `http` → `sqs::protocol` → `sqs::api` → `engine` (the
+//! `sqs-local-engine` crate, which holds queue state behind a backend trait and has no HTTP in it).
+//! - [`http`]: the accept loop ([`http::server`]), the router that decides which API a request is
+//!   for ([`http::router`]: read it to add a route), and the one hyper service ([`http::service`]).
+//! - [`sqs`]: the SQS API. [`sqs::protocol`] holds the two wire protocols (AWS JSON 1.0 and AWS
+//!   Query): detection, decoding into typed requests, rendering. [`sqs::api`] holds one typed
+//!   request/response per action, the SQS request rules and the handlers. To add an action: a
+//!   variant in `sqs::api::Action`/`Request`/`Response`, its handler in the file of its family,
+//!   its Query flattening in `sqs::protocol::query` if it has lists or maps, and its XML in
+//!   `sqs::protocol::query_xml`.
+//! - [`engine`]: re-export of the engine crate (its crate docs say how to add a backend);
+//!   [`error`] is its error table, the one table of SQS errors.
 //! - [`config`]: settings from flags and environment; [`predefined`]: queues created at startup.
 
-pub mod api;
+pub use sqs_local_engine as engine;
+pub use sqs_local_engine::error;
+
 pub mod config;
-pub mod engine;
-pub mod error;
 pub mod hex;
+pub mod http;
 pub mod predefined;
-pub mod protocol;
-pub mod server;
-pub mod service;
+pub mod sqs;

@@ -6,7 +6,7 @@ use clap::Parser;
 use sqs_local::config::Config;
 use sqs_local::engine::clock::TokioClock;
 use sqs_local::engine::Engine;
-use sqs_local::service::AppState;
+use sqs_local::http::service::AppState;
 use tracing_subscriber::EnvFilter;
 
 /// glibc malloc spends a fifth of the time in `_int_malloc` once a queue holds a million messages
@@ -33,7 +33,7 @@ async fn main() -> std::process::ExitCode {
     };
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
     println!("sqs-local listening on http://{local} (account {}, region {})", config.account_id, config.region);
-    let engine = Engine::new(config.engine_settings(), Arc::new(TokioClock::new()));
+    let engine = Engine::in_memory(Arc::new(TokioClock::new()), config.engine_settings());
     if let Some(path) = &config.queues_file {
         match sqs_local::predefined::create_from_file(&engine, path).await {
             Ok(count) => println!("sqs-local created {count} queues from {path}"),
@@ -44,7 +44,7 @@ async fn main() -> std::process::ExitCode {
         }
     }
     let state = Arc::new(AppState { engine, config });
-    sqs_local::server::run(listener, state, shutdown_signal()).await;
+    sqs_local::http::server::run(listener, state, shutdown_signal()).await;
     std::process::ExitCode::SUCCESS
 }
 

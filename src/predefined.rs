@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::api::queue::CreateQueueRequest;
-use crate::api::{dispatch, Request, RequestContext};
 use crate::engine::Engine;
+use crate::sqs::api::queue::CreateQueueRequest;
+use crate::sqs::api::{dispatch, Request, RequestContext};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

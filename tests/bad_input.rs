@@ -17,9 +17,8 @@ async fn within_time(reply: impl std::future::Future<Output = HttpReply>) -> Htt
 
 /// A JSON request's answer: status, and the legacy code from x-amzn-query-error.
 fn json_code(reply: &HttpReply) -> (u16, String) {
-    let header = reply.header("x-amzn-query-error").unwrap_or("").to_string();
     assert!(reply.header("x-amzn-requestid").is_some());
-    (reply.status, header.split(';').next().unwrap_or("").to_string())
+    (reply.status, reply.query_error_code())
 }
 
 /// No decoder's own words ("invalid type: ... expected ...", "line 1 column 5") reach a client.

@@ -8,7 +8,7 @@ use serde_json::json;
 
 async fn json_error(server: &TestServer, action: &str, body: serde_json::Value) -> (u16, String, String) {
     let reply = json(server, action, body).await;
-    let code = reply.header("x-amzn-query-error").unwrap_or("").split(';').next().unwrap_or("").to_string();
+    let code = reply.query_error_code();
     (reply.status, code, reply.json()["message"].as_str().unwrap_or("").to_string())
 }
 
@@ -330,4 +330,39 @@ async fn dedup_scope_change_follows_the_recording() {
         send("Test5", "2", "2").await;
         assert!(receive().await.is_empty(), "same-dedup2-high-throughput");
     }
+}
+
+/// Content-based deduplication: the id is the body's SHA-256 in hex (attributes excluded), and with
+/// messageGroup scope the same body in another group is not a duplicate (SendMessage API reference).
+#[tokio::test]
+async fn content_based_dedup_ids_are_the_body_sha256_within_the_scope() {
+    let server = start_server().await;
+    let attributes =
+        json!({"FifoQueue": "true", "ContentBasedDeduplication": "true", "DeduplicationScope": "messageGroup"});
+    let url = create_queue(&server, "scope.fifo", attributes).await;
+    let send = |group: &'static str| {
+        let (server, url) = (&server, url.clone());
+        async move {
+            let reply =
+                json(server, "SendMessage", json!({"QueueUrl": url, "MessageBody": "same", "MessageGroupId": group}))
+                    .await;
+            reply.json()["MessageId"].as_str().unwrap().to_string()
+        }
+    };
+    let a = send("A").await;
+    let b = send("B").await;
+    assert_ne!(a, b, "messageGroup scope: other groups are not duplicates");
+    assert_eq!(send("A").await, a, "content-based id within the group");
+    let reply = json(
+        &server,
+        "ReceiveMessage",
+        json!({"QueueUrl": url, "MaxNumberOfMessages": 10, "AttributeNames": ["MessageDeduplicationId"]}),
+    )
+    .await;
+    let messages = reply.json()["Messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(
+        messages[0]["Attributes"]["MessageDeduplicationId"],
+        "0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"
+    );
 }

@@ -6,10 +6,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-fn code(reply: &HttpReply) -> String {
-    reply.header("x-amzn-query-error").unwrap_or("").split(';').next().unwrap_or("").to_string()
-}
-
 #[tokio::test]
 async fn add_and_remove_permission_maintain_the_policy() {
     let server = start_server().await;
@@ -36,7 +32,7 @@ async fn add_and_remove_permission_maintain_the_policy() {
         json!({"QueueUrl": url, "Label": "crossaccount", "AWSAccountIds": ["111111111111"], "Actions": ["*"]}),
     )
     .await;
-    assert_eq!((reply.status, code(&reply)), (400, "InvalidParameterValue".into()));
+    assert_eq!((reply.status, reply.query_error_code()), (400, "InvalidParameterValue".into()));
     assert_eq!(reply.json()["message"], "Value crossaccount for parameter Label is invalid. Reason: Already exists.");
     let eight: Vec<_> = (0..8).map(|i| format!("Action{i}")).collect();
     let reply = json(
@@ -45,7 +41,7 @@ async fn add_and_remove_permission_maintain_the_policy() {
         json!({"QueueUrl": url, "Label": "many", "AWSAccountIds": ["111111111111"], "Actions": eight}),
     )
     .await;
-    assert_eq!((reply.status, code(&reply)), (403, "OverLimit".into()));
+    assert_eq!((reply.status, reply.query_error_code()), (403, "OverLimit".into()));
 
     let reply = json(&server, "RemovePermission", json!({"QueueUrl": url, "Label": "other"})).await;
     assert_eq!(reply.json()["message"], "Value other for parameter Label is invalid. Reason: can't find label.");
@@ -75,7 +71,7 @@ async fn list_queues_prefix_and_pagination() {
     let reply = json(&server, "ListQueues", json!({"QueueNamePrefix": "App"})).await;
     assert_eq!(reply.json(), json!({}), "prefixes are case-sensitive");
     let reply = json(&server, "ListQueues", json!({"MaxResults": 0})).await;
-    assert_eq!((reply.status, code(&reply)), (400, "InvalidParameterValue".into()));
+    assert_eq!((reply.status, reply.query_error_code()), (400, "InvalidParameterValue".into()));
 }
 
 #[tokio::test]
@@ -104,7 +100,7 @@ async fn attribute_validation() {
         ("VisibilityTimeout", "abc"),
     ] {
         let reply = json(&server, "SetQueueAttributes", json!({"QueueUrl": url, "Attributes": {name: value}})).await;
-        assert_eq!((reply.status, code(&reply)), (400, "InvalidAttributeValue".into()), "{name}={value}");
+        assert_eq!((reply.status, reply.query_error_code()), (400, "InvalidAttributeValue".into()), "{name}={value}");
         assert_eq!(reply.json()["message"], format!("Invalid value for the parameter {name}."));
     }
     for name in ["QueueArn", "ApproximateNumberOfMessages", "CreatedTimestamp", "Foobar"] {
@@ -113,7 +109,7 @@ async fn attribute_validation() {
     }
     let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["Foobar"]})).await;
     assert_eq!(
-        (code(&reply), reply.json()["message"].clone()),
+        (reply.query_error_code(), reply.json()["message"].clone()),
         ("InvalidAttributeName".into(), json!("Unknown Attribute Foobar."))
     );
     let reply = json(
@@ -174,7 +170,7 @@ async fn batch_request_too_long() {
     let body = "x".repeat(300_000);
     let entries: Vec<_> = (0..4).map(|i| json!({"Id": format!("e{i}"), "MessageBody": body})).collect();
     let reply = json(&server, "SendMessageBatch", json!({"QueueUrl": url, "Entries": entries})).await;
-    assert_eq!((reply.status, code(&reply)), (400, "AWS.SimpleQueueService.BatchRequestTooLong".into()));
+    assert_eq!((reply.status, reply.query_error_code()), (400, "AWS.SimpleQueueService.BatchRequestTooLong".into()));
     assert_eq!(
         reply.json()["message"],
         "Batch requests cannot be longer than 1048576 bytes. You have sent 1200000 bytes."
@@ -267,10 +263,10 @@ async fn queue_urls_follow_the_host_header_or_the_advertised_url() {
     let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": "http://elsewhere/123456789012/adv"})).await;
     assert_eq!(reply.status, 200);
     let reply = json(&server, "GetQueueAttributes", json!({"QueueUrl": "http://elsewhere/000000000000/adv"})).await;
-    assert_eq!(code(&reply), "AWS.SimpleQueueService.NonExistentQueue");
+    assert_eq!(reply.query_error_code(), "AWS.SimpleQueueService.NonExistentQueue");
     let reply =
         json(&server, "GetQueueUrl", json!({"QueueName": "adv", "QueueOwnerAWSAccountId": "999999999999"})).await;
-    assert_eq!(code(&reply), "AWS.SimpleQueueService.NonExistentQueue");
+    assert_eq!(reply.query_error_code(), "AWS.SimpleQueueService.NonExistentQueue");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ fn policy(arn: &str, count: serde_json::Value) -> String {
 
 async fn set_json(server: &TestServer, url: &str, name: &str, value: &str) -> (u16, String, String) {
     let reply = json(server, "SetQueueAttributes", json!({"QueueUrl": url, "Attributes": {name: value}})).await;
-    let code = reply.header("x-amzn-query-error").unwrap_or("").split(';').next().unwrap_or("").to_string();
+    let code = reply.query_error_code();
     (reply.status, code, reply.json()["message"].as_str().unwrap_or("").to_string())
 }
 

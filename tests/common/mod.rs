@@ -9,7 +9,7 @@ use serde_json::Value;
 use sqs_local::config::Config;
 use sqs_local::engine::clock::TokioClock;
 use sqs_local::engine::Engine;
-use sqs_local::service::AppState;
+use sqs_local::http::service::AppState;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -40,9 +40,9 @@ pub async fn start_server_with(mut config: Config) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     config.port = addr.port();
-    let engine = Engine::new(config.engine_settings(), Arc::new(TokioClock::new()));
+    let engine = Engine::in_memory(Arc::new(TokioClock::new()), config.engine_settings());
     let state = Arc::new(AppState { engine: engine.clone(), config });
-    tokio::spawn(sqs_local::server::run(listener, state, std::future::pending()));
+    tokio::spawn(sqs_local::http::server::run(listener, state, std::future::pending()));
     TestServer { addr: addr.to_string(), engine }
 }
 
@@ -64,6 +64,11 @@ impl HttpReply {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// The legacy code of a JSON error, from `x-amzn-query-error` (empty when absent).
+    pub fn query_error_code(&self) -> String {
+        self.header("x-amzn-query-error").unwrap_or("").split(';').next().unwrap_or("").to_string()
     }
 
     pub fn request_id(&self) -> &str {

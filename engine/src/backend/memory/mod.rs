@@ -1,0 +1,354 @@
+//! The in-memory backend: the default, and the core the durable backend builds on.
+//!
+//! A registry of queues (read-locked per request, write-locked only to create or delete), each
+//! with its own lock. Operations that touch two queues (a dead-letter move on receive, a move-task
+//! move) hold both queues' locks, taken in the order of their uids, so they are atomic and cannot
+//! deadlock.
+
+pub mod expiring;
+pub mod message;
+pub mod queue;
+pub mod receipt;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use async_trait::async_trait;
+
+use self::queue::{DeadLetters, Identity, MemQueue, QueueState};
+use super::{Created, Purge, QueueBackend, StartTask, Update, Wake};
+use crate::clock::Millis;
+use crate::error::{SqsError, SqsResult};
+use crate::message::{NewMessage, ReceiveBatch, ReceiveRequest, SendOutcome};
+use crate::move_task::{MoveTask, MoveTaskStatus};
+use crate::queue::{NewQueue, QueueCounts, QueueInfo, QueueSettings};
+use crate::types::{Namespace, QueueId};
+
+/// Queues and move tasks in memory.
+#[derive(Debug, Default)]
+pub struct MemoryBackend {
+    queues: RwLock<HashMap<QueueId, Arc<MemQueue>>>,
+    /// Queue id -> when it was last deleted (the 60-second recreate rule).
+    deleted_at: Mutex<HashMap<QueueId, Millis>>,
+    /// Every move task, oldest first (a handful per dead-letter queue).
+    tasks: Mutex<Vec<MoveTask>>,
+}
+
+/// Both locks of two different queues, taken in uid order.
+fn lock_pair<'a>(a: &'a MemQueue, b: &'a MemQueue) -> (MutexGuard<'a, QueueState>, MutexGuard<'a, QueueState>) {
+    if a.ident.uid < b.ident.uid {
+        let first = a.lock();
+        (first, b.lock())
+    } else {
+        let second = b.lock();
+        (a.lock(), second)
+    }
+}
+
+impl MemoryBackend {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<QueueId, Arc<MemQueue>>> {
+        // Registry updates are single inserts/removes, so a poisoned lock still holds a
+        // consistent map.
+        self.queues.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<QueueId, Arc<MemQueue>>> {
+        self.queues.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn tasks(&self) -> MutexGuard<'_, Vec<MoveTask>> {
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, id: &QueueId) -> SqsResult<Arc<MemQueue>> {
+        self.read().get(id).cloned().ok_or_else(SqsError::queue_does_not_exist)
+    }
+
+    fn find(&self, id: &QueueId) -> Option<Arc<MemQueue>> {
+        self.read().get(id).cloned()
+    }
+
+    /// Moves one message for a task; `Ok(false)` when the source has none left; `Err(())` when
+    /// its destination does not exist (the message stays in the source).
+    fn move_one(&self, source: &Arc<MemQueue>, destination: Option<&QueueId>, now: Millis) -> Result<bool, ()> {
+        loop {
+            // Where the next message goes: the task's destination, or the queue it came from.
+            let target_id = match destination {
+                Some(id) => id.clone(),
+                None => match source.lock().next_available_source(now) {
+                    None => return Ok(false),
+                    Some(arn) => match arn.as_deref().and_then(QueueId::from_arn) {
+                        Some(id) => id,
+                        None => return Err(()),
+                    },
+                },
+            };
+            let Some(target) = self.find(&target_id) else {
+                return match source.lock().next_available_source(now) {
+                    None => Ok(false),
+                    Some(_) => Err(()),
+                };
+            };
+            if Arc::ptr_eq(&target, source) {
+                let mut st = source.lock();
+                let Some((_, message)) = st.take_available(now) else { return Ok(false) };
+                st.accept_moved(message, now);
+                drop(st);
+                source.wake();
+                return Ok(true);
+            }
+            let (mut from, mut to) = lock_pair(source, &target);
+            let Some((seq, message)) = from.take_available(now) else { return Ok(false) };
+            let came_from = message.dead_letter_source_arn().and_then(|a| QueueId::from_arn(a));
+            if destination.is_none() && came_from.as_ref() != Some(&target_id) {
+                // Another message became the next one between the look and the locks.
+                from.restore(seq, message);
+                continue;
+            }
+            to.accept_moved(message, now);
+            drop((from, to));
+            target.wake();
+            return Ok(true);
+        }
+    }
+}
+
+#[async_trait]
+impl QueueBackend for MemoryBackend {
+    async fn create_queue(&self, queue: NewQueue, now: Millis, deleted_since: Option<Millis>) -> SqsResult<Created> {
+        let mut queues = self.write();
+        if let Some(existing) = queues.get(&queue.id) {
+            return Ok(Created::Existing(existing.info()));
+        }
+        if let Some(since) = deleted_since {
+            let deleted = self.deleted_at.lock().unwrap_or_else(|p| p.into_inner());
+            if deleted.get(&queue.id).is_some_and(|at| *at > since) {
+                return Ok(Created::DeletedRecently);
+            }
+        }
+        let created = Arc::new(MemQueue::new(Identity::new(queue.id.clone(), now), queue.settings, now));
+        let info = created.info();
+        queues.insert(queue.id, created);
+        Ok(Created::New(info))
+    }
+
+    async fn queue(&self, id: &QueueId) -> SqsResult<QueueInfo> {
+        Ok(self.get(id)?.info())
+    }
+
+    async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<QueueInfo>> {
+        let matching: Vec<Arc<MemQueue>> = self
+            .read()
+            .iter()
+            .filter(|(id, _)| id.namespace == *namespace && id.name.starts_with(prefix))
+            .map(|(_, q)| q.clone())
+            .collect();
+        let mut infos: Vec<QueueInfo> = matching.iter().map(|q| q.info()).collect();
+        infos.sort_by(|a, b| a.id.name.cmp(&b.id.name));
+        Ok(infos)
+    }
+
+    async fn delete_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()> {
+        let queue = self.write().remove(id).ok_or_else(SqsError::queue_does_not_exist)?;
+        self.deleted_at.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), now);
+        // Waiting long polls look again and find the queue gone.
+        queue.wake();
+        Ok(())
+    }
+
+    async fn update_settings(
+        &self,
+        id: &QueueId,
+        version: u64,
+        settings: QueueSettings,
+        now: Millis,
+        modified: bool,
+    ) -> SqsResult<Update> {
+        let queue = self.get(id)?;
+        let update = queue.lock().update_settings(&queue.ident, version, settings, now, modified);
+        // A longer wait time, a redrive policy or a visibility change may matter to waiting polls.
+        queue.wake();
+        Ok(update)
+    }
+
+    async fn purge(&self, id: &QueueId, now: Millis, purged_since: Option<Millis>) -> SqsResult<Purge> {
+        let queue = self.get(id)?;
+        let outcome = queue.lock().purge(now, purged_since);
+        Ok(outcome)
+    }
+
+    async fn counts(&self, id: &QueueId, now: Millis) -> SqsResult<QueueCounts> {
+        let queue = self.get(id)?;
+        let counts = queue.lock().counts(now);
+        Ok(counts)
+    }
+
+    async fn send(
+        &self,
+        id: &QueueId,
+        messages: Vec<NewMessage>,
+        now: Millis,
+    ) -> SqsResult<Vec<SqsResult<SendOutcome>>> {
+        let queue = self.get(id)?;
+        let (outcomes, any_available) = queue.lock().send(&queue.ident, messages, now);
+        if any_available {
+            queue.wake();
+        }
+        Ok(outcomes)
+    }
+
+    async fn receive(&self, id: &QueueId, request: &ReceiveRequest, now: Millis) -> SqsResult<ReceiveBatch> {
+        let queue = self.get(id)?;
+        loop {
+            let target = queue.redrive_target();
+            let dlq = match &target {
+                Some((dlq_id, _)) if dlq_id != id => self.find(dlq_id),
+                _ => None,
+            };
+            let Some(dlq) = dlq else {
+                let mut st = queue.lock();
+                // The queue is its own dead-letter queue, or has none that exists.
+                let dead_letters = match st.redrive_target() {
+                    Some((dlq_id, max)) if dlq_id == *id => Some(DeadLetters { max_receive_count: max, queue: None }),
+                    _ => None,
+                };
+                return Ok(st.receive(&queue.ident, request, now, dead_letters));
+            };
+            let (mut st, mut dead) = lock_pair(&queue, &dlq);
+            if st.redrive_target() != target {
+                // The policy changed between the look and the locks; look again.
+                continue;
+            }
+            let before = dead.message_count();
+            let max_receive_count = target.map_or(u32::MAX, |(_, max)| max);
+            let dead_letters = DeadLetters { max_receive_count, queue: Some((&dlq.ident, &mut dead)) };
+            let batch = st.receive(&queue.ident, request, now, Some(dead_letters));
+            let moved = dead.message_count() > before;
+            drop((st, dead));
+            if moved {
+                dlq.wake();
+            }
+            return Ok(batch);
+        }
+    }
+
+    async fn delete_messages(&self, id: &QueueId, handles: &[String], now: Millis) -> SqsResult<Vec<SqsResult<()>>> {
+        let queue = self.get(id)?;
+        let mut st = queue.lock();
+        let outcomes = handles.iter().map(|h| st.delete(&queue.ident, h, now)).collect();
+        drop(st);
+        // Deleting a FIFO group's head may unlock the group.
+        queue.wake();
+        Ok(outcomes)
+    }
+
+    async fn change_visibility(
+        &self,
+        id: &QueueId,
+        changes: &[(String, u32)],
+        now: Millis,
+    ) -> SqsResult<Vec<SqsResult<()>>> {
+        let queue = self.get(id)?;
+        let mut st = queue.lock();
+        let outcomes =
+            changes.iter().map(|(h, timeout)| st.change_visibility(&queue.ident, h, *timeout, now)).collect();
+        drop(st);
+        if changes.iter().any(|(_, timeout)| *timeout == 0) {
+            queue.wake();
+        }
+        Ok(outcomes)
+    }
+
+    fn watch(&self, id: &QueueId) -> Wake {
+        match self.find(id) {
+            Some(queue) => {
+                let mut changes = queue.subscribe();
+                Box::pin(async move {
+                    let _ = changes.changed().await;
+                })
+            }
+            None => Box::pin(std::future::ready(())),
+        }
+    }
+
+    async fn start_move_task(&self, task: MoveTask) -> SqsResult<StartTask> {
+        let mut tasks = self.tasks();
+        if tasks.iter().any(|t| t.source == task.source && t.status.is_active()) {
+            return Ok(StartTask::AlreadyActive);
+        }
+        tasks.push(task);
+        Ok(StartTask::Started)
+    }
+
+    async fn move_tasks(&self, source: &QueueId) -> SqsResult<Vec<MoveTask>> {
+        Ok(self.tasks().iter().rev().filter(|t| t.source == *source).cloned().collect())
+    }
+
+    async fn active_move_tasks(&self) -> SqsResult<Vec<MoveTask>> {
+        Ok(self.tasks().iter().filter(|t| t.status.is_active()).cloned().collect())
+    }
+
+    async fn advance_move_task(&self, task_id: &str, limit: u64, now: Millis) -> SqsResult<MoveTask> {
+        let task = self
+            .tasks()
+            .iter()
+            .find(|t| t.task_id == task_id)
+            .cloned()
+            .ok_or_else(|| SqsError::internal(format!("move task {task_id} does not exist")))?;
+        let mut moved = 0u64;
+        let mut end = match task.status {
+            MoveTaskStatus::Cancelling => Some((MoveTaskStatus::Cancelled, None)),
+            MoveTaskStatus::Running => None,
+            _ => return Ok(task),
+        };
+        let source = self.find(&task.source);
+        while end.is_none() && moved < limit {
+            if task.moved + moved >= task.to_move {
+                end = Some((MoveTaskStatus::Completed, None));
+                break;
+            }
+            let Some(source) = &source else {
+                end = Some((MoveTaskStatus::Failed, Some(SqsError::queue_does_not_exist().code)));
+                break;
+            };
+            match self.move_one(source, task.destination.as_ref(), now) {
+                Ok(true) => moved += 1,
+                Ok(false) => end = Some((MoveTaskStatus::Completed, None)),
+                Err(()) => end = Some((MoveTaskStatus::Failed, Some(SqsError::queue_does_not_exist().code))),
+            }
+        }
+        if end.is_none() && task.moved + moved >= task.to_move {
+            end = Some((MoveTaskStatus::Completed, None));
+        }
+        let mut tasks = self.tasks();
+        let stored = tasks
+            .iter_mut()
+            .find(|t| t.task_id == task_id)
+            .ok_or_else(|| SqsError::internal(format!("move task {task_id} does not exist")))?;
+        stored.moved += moved;
+        if let Some((status, failure)) = end {
+            // A cancel that arrived during the step wins over completion.
+            stored.status =
+                if stored.status == MoveTaskStatus::Cancelling { MoveTaskStatus::Cancelled } else { status };
+            stored.failure_reason = failure.map(|code| code.query_code().to_string());
+        }
+        Ok(stored.clone())
+    }
+
+    async fn cancel_move_task(&self, source: &QueueId, task_id: &str) -> SqsResult<Option<MoveTask>> {
+        let mut tasks = self.tasks();
+        let Some(task) = tasks.iter_mut().find(|t| t.task_id == task_id && t.source == *source) else {
+            return Ok(None);
+        };
+        let before = task.clone();
+        if task.status == MoveTaskStatus::Running {
+            task.status = MoveTaskStatus::Cancelling;
+        }
+        Ok(Some(before))
+    }
+}

@@ -1,0 +1,293 @@
+//! [`Engine`]: the one door to the engine for everything above it (SQS handlers, and later the
+//! admin API, the console, SNS). It is addressed by queue id with typed values, owns the clock and
+//! the rules that need no state of their own (long polling, the 60-second rules, settings changes
+//! as compare-and-set, move-task scheduling), and keeps queue state in a [`QueueBackend`].
+
+use std::sync::Arc;
+
+use crate::backend::memory::MemoryBackend;
+use crate::backend::{Created, Purge, QueueBackend, StartTask, Update};
+use crate::clock::{Clock, Millis};
+use crate::error::{ErrorCode, SqsError, SqsResult};
+use crate::limits::{self, secs};
+use crate::message::{NewMessage, ReceiveRequest, ReceivedMessage, SendOutcome};
+use crate::move_task::{self, MoveTask, MoveTaskStatus};
+use crate::queue::{NewQueue, QueueCounts, QueueInfo, QueueSettings};
+use crate::types::{Namespace, QueueId};
+
+/// Engine-wide settings.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// The namespace of requests that name no other (unsigned requests, queue URLs without an
+    /// account).
+    pub default_namespace: Namespace,
+    /// AWS refuses a second PurgeQueue within 60 s; on by default.
+    pub purge_cooldown: bool,
+    /// AWS refuses to recreate a queue within 60 s of deleting it; on by default.
+    pub delete_cooldown: bool,
+}
+
+/// The account and region sqs-local uses when none is configured.
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            default_namespace: Namespace::new(DEFAULT_ACCOUNT_ID, DEFAULT_REGION),
+            purge_cooldown: true,
+            delete_cooldown: true,
+        }
+    }
+}
+
+/// What CreateQueue found: the queue it created, or the one that exists with that name.
+#[derive(Debug, Clone)]
+pub enum CreateOutcome {
+    Created(QueueInfo),
+    Exists(QueueInfo),
+}
+
+struct Inner {
+    backend: Arc<dyn QueueBackend>,
+    clock: Arc<dyn Clock>,
+    settings: EngineSettings,
+}
+
+/// Handle to the engine; clone freely.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// An engine over `backend`. Move tasks a durable backend holds as running are not resumed:
+    /// use [`Engine::start`] for that.
+    pub fn new(backend: Arc<dyn QueueBackend>, clock: Arc<dyn Clock>, settings: EngineSettings) -> Self {
+        Engine { inner: Arc::new(Inner { backend, clock, settings }) }
+    }
+
+    /// An engine over a new in-memory backend.
+    pub fn in_memory(clock: Arc<dyn Clock>, settings: EngineSettings) -> Self {
+        Self::new(Arc::new(MemoryBackend::new()), clock, settings)
+    }
+
+    /// An engine over `backend` that resumes the move tasks it holds as running.
+    pub async fn start(
+        backend: Arc<dyn QueueBackend>,
+        clock: Arc<dyn Clock>,
+        settings: EngineSettings,
+    ) -> SqsResult<Self> {
+        let engine = Self::new(backend, clock, settings);
+        for task in engine.backend().active_move_tasks().await? {
+            tokio::spawn(move_task::run(engine.clone(), task.task_id.clone(), task));
+        }
+        Ok(engine)
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.inner.settings
+    }
+
+    pub fn backend(&self) -> &Arc<dyn QueueBackend> {
+        &self.inner.backend
+    }
+
+    pub fn now(&self) -> Millis {
+        self.inner.clock.now()
+    }
+
+    /// Sleeps until the engine clock reaches `at`.
+    pub async fn sleep_until(&self, at: Millis) {
+        self.inner.clock.sleep_until(at).await
+    }
+
+    /// The earliest time a rule of "once every 60 seconds" still refuses, if the rule is on.
+    fn cooldown_since(&self, enforced: bool) -> Option<Millis> {
+        enforced.then(|| self.now().saturating_sub(limits::QUEUE_COOLDOWN))
+    }
+
+    // ------------------------------------------------------------------ queues
+
+    /// Creates a queue, or finds the one of that name. After DeleteQueue a name can't be used
+    /// again for 60 seconds (CreateQueue API reference), when that rule is on.
+    pub async fn create_queue(&self, queue: NewQueue) -> SqsResult<CreateOutcome> {
+        let deleted_since = self.cooldown_since(self.settings().delete_cooldown);
+        match self.backend().create_queue(queue, self.now(), deleted_since).await? {
+            Created::New(info) => Ok(CreateOutcome::Created(info)),
+            Created::Existing(info) => Ok(CreateOutcome::Exists(info)),
+            Created::DeletedRecently => Err(SqsError::new(
+                ErrorCode::QueueDeletedRecently,
+                "You must wait 60 seconds after deleting a queue before you can create another with the same name.",
+            )),
+        }
+    }
+
+    /// The queue, or `QueueDoesNotExist`.
+    pub async fn queue(&self, id: &QueueId) -> SqsResult<QueueInfo> {
+        self.backend().queue(id).await
+    }
+
+    /// The queues of a namespace whose names start with `prefix`, in name order.
+    pub async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<QueueInfo>> {
+        self.backend().list_queues(namespace, prefix).await
+    }
+
+    pub async fn delete_queue(&self, id: &QueueId) -> SqsResult<()> {
+        self.backend().delete_queue(id, self.now()).await
+    }
+
+    /// Changes a queue's settings as one read-modify-write: `change` edits a copy of the current
+    /// settings (and may refuse), and the result is written only over the version it read, so a
+    /// concurrent change is never lost (it is retried on the newer settings). `modified` marks
+    /// the change in LastModifiedTimestamp (attribute changes do, tag changes don't).
+    pub async fn modify_queue(
+        &self,
+        id: &QueueId,
+        modified: bool,
+        mut change: impl FnMut(&mut QueueSettings) -> SqsResult<()>,
+    ) -> SqsResult<QueueInfo> {
+        loop {
+            let current = self.queue(id).await?;
+            let mut settings = (*current.settings).clone();
+            change(&mut settings)?;
+            let now = self.now();
+            if let (Some(new), Some(old)) = (settings.config.fifo.as_mut(), current.config().fifo.as_ref()) {
+                new.note_scope_change(old, now);
+            }
+            match self.backend().update_settings(id, current.version, settings, now, modified).await? {
+                Update::Done(info) => return Ok(info),
+                Update::Conflict => continue,
+            }
+        }
+    }
+
+    /// PurgeQueue: every message and the deduplication window go. Only one purge per queue every
+    /// 60 seconds (PurgeQueue API reference), when that rule is on.
+    pub async fn purge(&self, id: &QueueId) -> SqsResult<()> {
+        let purged_since = self.cooldown_since(self.settings().purge_cooldown);
+        match self.backend().purge(id, self.now(), purged_since).await? {
+            Purge::Done => Ok(()),
+            Purge::TooSoon => Err(SqsError::new(
+                ErrorCode::PurgeQueueInProgress,
+                format!("Only one PurgeQueue operation on {} is allowed every 60 seconds.", id.name()),
+            )),
+        }
+    }
+
+    pub async fn counts(&self, id: &QueueId) -> SqsResult<QueueCounts> {
+        self.backend().counts(id, self.now()).await
+    }
+
+    /// The queues of `dlq`'s namespace whose redrive policy names `dlq`, in name order.
+    pub async fn dead_letter_sources(&self, dlq: &QueueId) -> SqsResult<Vec<QueueInfo>> {
+        let queues = self.list_queues(&dlq.namespace, "").await?;
+        Ok(queues
+            .into_iter()
+            .filter(|q| q.config().redrive_policy.as_ref().is_some_and(|p| p.dead_letter_queue == *dlq))
+            .collect())
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    pub async fn send(&self, id: &QueueId, messages: Vec<NewMessage>) -> SqsResult<Vec<SqsResult<SendOutcome>>> {
+        self.backend().send(id, messages, self.now()).await
+    }
+
+    /// ReceiveMessage: returns as soon as at least one message is available, or after waiting
+    /// `wait_seconds` (`None`: the queue's ReceiveMessageWaitTimeSeconds). A long poll sleeps on
+    /// the backend's wake signal or until the next delay or visibility timeout ends, never in a
+    /// loop; a queue deleted while it waits ends it with no messages.
+    pub async fn receive(
+        &self,
+        id: &QueueId,
+        request: &ReceiveRequest,
+        wait_seconds: Option<u32>,
+    ) -> SqsResult<Vec<ReceivedMessage>> {
+        let wait_seconds = match wait_seconds {
+            Some(w) => w,
+            None => self.queue(id).await?.config().receive_wait_seconds,
+        };
+        let deadline = self.now().saturating_add(secs(wait_seconds));
+        let mut waited = false;
+        loop {
+            // Register interest before looking, so a change between the look and the wait is not missed.
+            let wake = self.backend().watch(id);
+            let now = self.now();
+            let batch = match self.backend().receive(id, request, now).await {
+                Ok(batch) => batch,
+                Err(e) if waited && e.code == ErrorCode::QueueDoesNotExist => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            if !batch.messages.is_empty() || now >= deadline {
+                return Ok(batch.messages);
+            }
+            let wake_at = batch.next_due.map_or(deadline, |due| due.min(deadline));
+            tokio::select! {
+                _ = wake => {}
+                _ = self.inner.clock.sleep_until(wake_at) => {}
+            }
+            waited = true;
+        }
+    }
+
+    pub async fn delete_messages(&self, id: &QueueId, handles: &[String]) -> SqsResult<Vec<SqsResult<()>>> {
+        self.backend().delete_messages(id, handles, self.now()).await
+    }
+
+    pub async fn change_visibility(&self, id: &QueueId, changes: &[(String, u32)]) -> SqsResult<Vec<SqsResult<()>>> {
+        self.backend().change_visibility(id, changes, self.now()).await
+    }
+
+    // ------------------------------------------------------------------ move tasks
+
+    /// Starts a message move task from `source` (to `destination`, or back to each message's
+    /// original queue), moving what the source holds visible now. Only one active task per source.
+    pub async fn start_move_task(
+        &self,
+        source: &QueueId,
+        destination: Option<QueueId>,
+        max_per_second: Option<u32>,
+    ) -> SqsResult<MoveTask> {
+        let counts = self.counts(source).await?;
+        let task = MoveTask {
+            task_id: uuid::Uuid::new_v4().to_string(),
+            source: source.clone(),
+            destination,
+            max_per_second,
+            status: MoveTaskStatus::Running,
+            moved: 0,
+            to_move: counts.available,
+            failure_reason: None,
+            started_at: self.now(),
+        };
+        match self.backend().start_move_task(task.clone()).await? {
+            StartTask::Started => {
+                tokio::spawn(move_task::run(self.clone(), task.task_id.clone(), task.clone()));
+                Ok(task)
+            }
+            StartTask::AlreadyActive => Err(SqsError::invalid_parameter(
+                "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
+            )),
+        }
+    }
+
+    /// Tasks of a source queue, most recent first.
+    pub async fn move_tasks(&self, source: &QueueId) -> SqsResult<Vec<MoveTask>> {
+        self.backend().move_tasks(source).await
+    }
+
+    /// Asks a running task to stop; returns the task as it was. Only a RUNNING task can be
+    /// cancelled (CancelMessageMoveTask API reference).
+    pub async fn cancel_move_task(&self, source: &QueueId, task_id: &str) -> SqsResult<MoveTask> {
+        let task = self
+            .backend()
+            .cancel_move_task(source, task_id)
+            .await?
+            .ok_or_else(|| SqsError::new(ErrorCode::ResourceNotFound, "Task does not exist."))?;
+        if task.status != MoveTaskStatus::Running {
+            return Err(SqsError::invalid_parameter("Only active tasks can be cancelled."));
+        }
+        Ok(task)
+    }
+}

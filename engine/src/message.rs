@@ -1,0 +1,104 @@
+//! Messages as they enter and leave the engine: what a producer sends, what a receive asks for and
+//! hands out. How a backend stores them is its own business.
+
+use std::sync::Arc;
+
+use crate::clock::Millis;
+use crate::types::{AttemptId, DedupId, GroupId};
+
+/// The payload of one message attribute: SQS carries strings (String, Number) and bytes (Binary).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributePayload {
+    String(String),
+    Binary(Vec<u8>),
+}
+
+/// One message attribute value: its full data type (including any `.label`) and payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeValue {
+    pub data_type: String,
+    pub payload: AttributePayload,
+}
+
+/// Message attributes sorted by name (the order the MD5 digest needs).
+pub type MessageAttributes = Vec<(String, AttributeValue)>;
+
+/// How a message is grouped and ordered: the FIFO fields a FIFO queue requires, or a standard
+/// queue's optional group (fair queues) and per-message delay.
+#[derive(Debug, Clone)]
+pub enum Grouping {
+    Standard {
+        group: Option<GroupId>,
+        /// Per-message `DelaySeconds`; `None` uses the queue's delay.
+        delay_seconds: Option<u32>,
+    },
+    Fifo {
+        group: GroupId,
+        /// The explicit id, or the body's SHA-256 when content-based deduplication is on.
+        dedup: DedupId,
+    },
+}
+
+/// What a producer sends; validated by the api layer before it reaches the engine.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub body: Arc<str>,
+    pub attributes: Arc<MessageAttributes>,
+    /// `AWSTraceHeader` system attribute.
+    pub trace_header: Option<Arc<str>>,
+    pub grouping: Grouping,
+}
+
+impl NewMessage {
+    /// A standard-queue message with nothing but a body.
+    pub fn standard(body: impl Into<Arc<str>>) -> Self {
+        NewMessage {
+            body: body.into(),
+            attributes: Arc::default(),
+            trace_header: None,
+            grouping: Grouping::Standard { group: None, delay_seconds: None },
+        }
+    }
+}
+
+/// What one receive asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiveRequest {
+    pub max_messages: usize,
+    /// `None` uses the queue's VisibilityTimeout.
+    pub visibility_timeout: Option<u32>,
+    /// FIFO `ReceiveRequestAttemptId`.
+    pub attempt_id: Option<AttemptId>,
+}
+
+/// What one receive attempt (no waiting) produced.
+#[derive(Debug, Default)]
+pub struct ReceiveBatch {
+    pub messages: Vec<ReceivedMessage>,
+    /// When a delay or visibility timeout next ends (a long poll wakes then).
+    pub next_due: Option<Millis>,
+}
+
+/// A message as one receive hands it out.
+#[derive(Debug, Clone)]
+pub struct ReceivedMessage {
+    pub receipt_handle: String,
+    pub id: uuid::Uuid,
+    pub body: Arc<str>,
+    pub attributes: Arc<MessageAttributes>,
+    pub trace_header: Option<Arc<str>>,
+    pub group_id: Option<Arc<str>>,
+    pub dedup_id: Option<Arc<str>>,
+    pub sequence_number: Option<u128>,
+    pub sent_at: Millis,
+    pub first_received_at: Millis,
+    pub receive_count: u32,
+    pub dead_letter_source_arn: Option<Arc<str>>,
+}
+
+/// What a send returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendOutcome {
+    pub message_id: uuid::Uuid,
+    pub sequence_number: Option<u128>,
+}

@@ -1,0 +1,177 @@
+//! Which API a request on the port is for.
+//!
+//! # The routing rule
+//! 1. By path, first: `GET /health` is the health check. Paths of sqs-local's own (later
+//!    `/metrics`, `/_admin/...`, `/console`) go here; none of them can be an AWS queue path, which
+//!    is `/<account>/<name>` or `/queue/...`.
+//! 2. Everything else is an AWS API request, for the service ([`AwsService`]) decided by, in order:
+//!    - the SigV4 credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request` in
+//!      the `Authorization` header, or `X-Amz-Credential` in the query string) when the request is
+//!      signed: a client signs for the service it calls;
+//!    - the `X-Amz-Target` prefix (`AmazonSQS.`) for JSON requests (SNS has no JSON protocol);
+//!    - the Query `Action` otherwise: SQS's actions go to SQS, SNS's to SNS. The two share
+//!      `AddPermission` and `RemovePermission`, which are SNS's when they carry `TopicArn`.
+//!
+//! An unsigned request whose action neither service has goes to SQS, which answers `InvalidAction`.
+
+use hyper::http::request::Parts;
+use hyper::Method;
+
+use crate::sqs::api::Action;
+use crate::sqs::protocol::query;
+
+/// An API on the port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /health`.
+    Health,
+    /// An AWS API request; which service is decided once the body is read ([`aws_service`]).
+    Aws,
+}
+
+/// An AWS service served on the port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsService {
+    Sqs,
+    Sns,
+}
+
+/// The route of a request, from its head.
+pub fn route(parts: &Parts) -> Route {
+    match (parts.method.clone(), parts.uri.path()) {
+        (Method::GET, "/health") if parts.uri.query().is_none() => Route::Health,
+        _ => Route::Aws,
+    }
+}
+
+/// SNS's actions (botocore's SNS model), for routing unsigned Query requests.
+const SNS_ACTIONS: &[&str] = &[
+    "AddPermission",
+    "CheckIfPhoneNumberIsOptedOut",
+    "ConfirmSubscription",
+    "CreatePlatformApplication",
+    "CreatePlatformEndpoint",
+    "CreateSMSSandboxPhoneNumber",
+    "CreateTopic",
+    "DeleteEndpoint",
+    "DeletePlatformApplication",
+    "DeleteSMSSandboxPhoneNumber",
+    "DeleteTopic",
+    "GetDataProtectionPolicy",
+    "GetEndpointAttributes",
+    "GetPlatformApplicationAttributes",
+    "GetSMSAttributes",
+    "GetSMSSandboxAccountStatus",
+    "GetSubscriptionAttributes",
+    "GetTopicAttributes",
+    "ListEndpointsByPlatformApplication",
+    "ListOriginationNumbers",
+    "ListPhoneNumbersOptedOut",
+    "ListPlatformApplications",
+    "ListSMSSandboxPhoneNumbers",
+    "ListSubscriptions",
+    "ListSubscriptionsByTopic",
+    "ListTagsForResource",
+    "ListTopics",
+    "OptInPhoneNumber",
+    "Publish",
+    "PublishBatch",
+    "PutDataProtectionPolicy",
+    "RemovePermission",
+    "SetEndpointAttributes",
+    "SetPlatformApplicationAttributes",
+    "SetSMSAttributes",
+    "SetSubscriptionAttributes",
+    "SetTopicAttributes",
+    "Subscribe",
+    "TagResource",
+    "Unsubscribe",
+    "UntagResource",
+    "VerifySMSSandboxPhoneNumber",
+];
+
+/// The service of a SigV4 credential scope: `<key>/<date>/<region>/<service>/aws4_request`.
+fn scope_service(credential: &str) -> Option<&str> {
+    let mut parts = credential.rsplit('/');
+    (parts.next()? == "aws4_request").then_some(())?;
+    parts.next()
+}
+
+/// The credential of a signed request, from the `Authorization` header or the query string.
+fn credential(parts: &Parts) -> Option<String> {
+    if let Some(auth) = parts.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        let start = auth.find("Credential=")? + "Credential=".len();
+        return Some(auth[start..].split([',', ' ']).next().unwrap_or("").to_string());
+    }
+    let params = query::parse_form(parts.uri.query()?.as_bytes()).ok()?;
+    params.into_iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v)
+}
+
+/// The AWS service a request is for (see the module docs for the rule).
+pub fn aws_service(parts: &Parts, body: &[u8]) -> AwsService {
+    if let Some(credential) = credential(parts) {
+        match scope_service(&credential) {
+            Some("sns") => return AwsService::Sns,
+            Some("sqs") => return AwsService::Sqs,
+            _ => {}
+        }
+    }
+    if parts.headers.contains_key("x-amz-target") {
+        return AwsService::Sqs;
+    }
+    let mut params = parts.uri.query().and_then(|q| query::parse_form(q.as_bytes()).ok()).unwrap_or_default();
+    params.extend(query::parse_form(body).unwrap_or_default());
+    let Some(action) = params.iter().rev().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str()) else {
+        return AwsService::Sqs;
+    };
+    let names_topic = params.iter().any(|(k, _)| k == "TopicArn");
+    match (Action::from_name(action).is_some(), SNS_ACTIONS.contains(&action)) {
+        (true, true) if names_topic => AwsService::Sns,
+        (false, true) => AwsService::Sns,
+        _ => AwsService::Sqs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut builder = hyper::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        builder.body(()).expect("a request").into_parts().0
+    }
+
+    #[test]
+    fn paths_of_our_own_come_first() {
+        assert_eq!(route(&parts("GET", "/health", &[])), Route::Health);
+        assert_eq!(route(&parts("POST", "/health", &[])), Route::Aws);
+        assert_eq!(route(&parts("GET", "/health?Action=ListQueues", &[])), Route::Aws);
+        assert_eq!(route(&parts("POST", "/", &[])), Route::Aws);
+    }
+
+    #[test]
+    fn the_service_comes_from_the_scope_then_the_target_then_the_action() {
+        let signed = |service: &str| {
+            let auth = format!(
+                "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x"
+            );
+            aws_service(&parts("POST", "/", &[("authorization", &auth)]), b"Action=AddPermission")
+        };
+        assert_eq!(signed("sns"), AwsService::Sns);
+        assert_eq!(signed("sqs"), AwsService::Sqs);
+        let presigned = "/?X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fsns%2Faws4_request&Action=ListTopics";
+        assert_eq!(aws_service(&parts("GET", presigned, &[]), b""), AwsService::Sns);
+        let json = parts("POST", "/", &[("x-amz-target", "AmazonSQS.ListQueues")]);
+        assert_eq!(aws_service(&json, b"{}"), AwsService::Sqs);
+        let unsigned = parts("POST", "/", &[]);
+        assert_eq!(aws_service(&unsigned, b"Action=Publish&TopicArn=t"), AwsService::Sns);
+        assert_eq!(aws_service(&unsigned, b"Action=SendMessage"), AwsService::Sqs);
+        assert_eq!(aws_service(&unsigned, b"Action=AddPermission&QueueUrl=q"), AwsService::Sqs);
+        assert_eq!(aws_service(&unsigned, b"Action=AddPermission&TopicArn=t"), AwsService::Sns);
+        assert_eq!(aws_service(&unsigned, b"Action=Frobnicate"), AwsService::Sqs);
+        assert_eq!(aws_service(&unsigned, b""), AwsService::Sqs);
+    }
+}

@@ -1,0 +1,58 @@
+//! The one hyper service: assigns a request id, routes the request (see [`super::router`]), and
+//! for AWS requests collects the body under a size limit and hands it to the service's handler.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming as IncomingBody;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::Request;
+
+use super::router::{self, AwsService, Route};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{ErrorCode, SqsError};
+use crate::sqs::{self, protocol::HttpResponse};
+
+/// What every request needs: the engine and the settings.
+pub struct AppState {
+    pub engine: Engine,
+    pub config: Config,
+}
+
+/// Handles one HTTP request. Never fails: every problem becomes an error response.
+pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<HttpResponse, Infallible> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = req.into_parts();
+    Ok(match router::route(&parts) {
+        Route::Health => health(),
+        Route::Aws => {
+            let body = collect_body(body, state.config.max_body_bytes).await;
+            let service = body.as_ref().map_or(AwsService::Sqs, |b| router::aws_service(&parts, b));
+            match service {
+                // SNS is not served yet: its requests get SQS's answer to an action it does not have.
+                AwsService::Sqs | AwsService::Sns => sqs::handle(&state, parts, body, &request_id).await,
+            }
+        }
+    })
+}
+
+/// `GET /health`: `{"status":"ok"}`.
+fn health() -> HttpResponse {
+    let mut ok = hyper::Response::new(Full::new(Bytes::from_static(b"{\"status\":\"ok\"}")));
+    ok.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    ok
+}
+
+/// Reads the whole body, refusing more than `limit` bytes.
+async fn collect_body(body: IncomingBody, limit: usize) -> Result<Bytes, SqsError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(SqsError::new(ErrorCode::RequestEntityTooLarge, format!("Request body is larger than {limit} bytes.")))
+        }
+        Err(_) => Err(SqsError::new(ErrorCode::MalformedInput, "The request body could not be read.")),
+    }
+}
