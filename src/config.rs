@@ -42,6 +42,15 @@ pub struct Config {
     #[arg(long, env = "SQS_LOCAL_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Most connections served at once; further clients wait in the listen backlog.
+    #[arg(long, env = "SQS_LOCAL_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Seconds a client may take to send a request head (also how long an idle keep-alive
+    /// connection stays open).
+    #[arg(long, env = "SQS_LOCAL_HEADER_READ_TIMEOUT", default_value_t = 60)]
+    pub header_read_timeout: u64,
+
     /// JSON file of queues to create at startup (see `src/predefined.rs` for the format).
     #[arg(long, env = "SQS_LOCAL_QUEUES_FILE")]
     pub queues_file: Option<String>,
@@ -58,9 +67,19 @@ impl Config {
         Config::parse_from(["sqs-local"])
     }
 
+    /// The account and region, or why they are not usable.
+    pub fn namespace(&self) -> Result<Namespace, String> {
+        Namespace::parse(&self.account_id, &self.region).ok_or_else(|| {
+            format!(
+                "--account-id and --region must be at most {} characters",
+                crate::engine::types::InlineStr::CAPACITY
+            )
+        })
+    }
+
     pub fn engine_settings(&self) -> EngineSettings {
         EngineSettings {
-            default_namespace: Namespace::new(self.account_id.as_str(), self.region.as_str()),
+            default_namespace: self.namespace().unwrap_or_else(|_| Namespace::new(DEFAULT_ACCOUNT_ID, DEFAULT_REGION)),
             purge_cooldown: self.purge_cooldown,
             delete_cooldown: self.delete_cooldown,
         }

@@ -20,6 +20,10 @@ async fn main() -> std::process::ExitCode {
     if config.healthcheck {
         return healthcheck(config.port).await;
     }
+    if let Err(e) = config.namespace() {
+        eprintln!("sqs-local: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
         .init();

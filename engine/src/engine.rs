@@ -44,8 +44,8 @@ impl Default for EngineSettings {
 /// What CreateQueue found: the queue it created, or the one that exists with that name.
 #[derive(Debug, Clone)]
 pub enum CreateOutcome {
-    Created(QueueInfo),
-    Exists(QueueInfo),
+    Created(Arc<QueueInfo>),
+    Exists(Arc<QueueInfo>),
 }
 
 struct Inner {
@@ -124,12 +124,12 @@ impl Engine {
     }
 
     /// The queue, or `QueueDoesNotExist`.
-    pub async fn queue(&self, id: &QueueId) -> SqsResult<QueueInfo> {
+    pub async fn queue(&self, id: &QueueId) -> SqsResult<Arc<QueueInfo>> {
         self.backend().queue(id).await
     }
 
     /// The queues of a namespace whose names start with `prefix`, in name order.
-    pub async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<QueueInfo>> {
+    pub async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<Arc<QueueInfo>>> {
         self.backend().list_queues(namespace, prefix).await
     }
 
@@ -146,7 +146,7 @@ impl Engine {
         id: &QueueId,
         modified: bool,
         mut change: impl FnMut(&mut QueueSettings) -> SqsResult<()>,
-    ) -> SqsResult<QueueInfo> {
+    ) -> SqsResult<Arc<QueueInfo>> {
         loop {
             let current = self.queue(id).await?;
             let mut settings = (*current.settings).clone();
@@ -180,7 +180,7 @@ impl Engine {
     }
 
     /// The queues of `dlq`'s namespace whose redrive policy names `dlq`, in name order.
-    pub async fn dead_letter_sources(&self, dlq: &QueueId) -> SqsResult<Vec<QueueInfo>> {
+    pub async fn dead_letter_sources(&self, dlq: &QueueId) -> SqsResult<Vec<Arc<QueueInfo>>> {
         let queues = self.list_queues(&dlq.namespace, "").await?;
         Ok(queues
             .into_iter()
@@ -190,8 +190,14 @@ impl Engine {
 
     // ------------------------------------------------------------------ messages
 
+    /// SendMessage (one message, or several sent one by one in order).
     pub async fn send(&self, id: &QueueId, messages: Vec<NewMessage>) -> SqsResult<Vec<SqsResult<SendOutcome>>> {
-        self.backend().send(id, messages, self.now()).await
+        self.backend().send(id, messages, false, self.now()).await
+    }
+
+    /// SendMessageBatch: as [`Engine::send`], with the batch wording of per-entry errors.
+    pub async fn send_batch(&self, id: &QueueId, messages: Vec<NewMessage>) -> SqsResult<Vec<SqsResult<SendOutcome>>> {
+        self.backend().send(id, messages, true, self.now()).await
     }
 
     /// ReceiveMessage: returns as soon as at least one message is available, or after waiting

@@ -10,6 +10,7 @@
 //!   never waits).
 //! - [`types`], [`queue`], [`message`]: the values crossing the facade and the trait, each SQS
 //!   naming rule stated once next to the type it makes.
+//! - [`rules`]: the send rules that depend on a queue's configuration, applied by backends.
 //! - [`error`]: the one table of SQS errors; [`limits`]: AWS's limits, each with its source.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.
 
@@ -21,6 +22,7 @@ pub mod limits;
 pub mod message;
 pub mod move_task;
 pub mod queue;
+pub mod rules;
 pub mod types;
 
 #[cfg(feature = "conformance")]

@@ -34,8 +34,8 @@ pub enum Grouping {
     },
     Fifo {
         group: GroupId,
-        /// The explicit id, or the body's SHA-256 when content-based deduplication is on.
-        dedup: DedupId,
+        /// The explicit id; `None` asks for content-based deduplication (the body's SHA-256).
+        dedup: Option<DedupId>,
     },
 }
 
@@ -47,13 +47,17 @@ pub struct NewMessage {
     /// `AWSTraceHeader` system attribute.
     pub trace_header: Option<Arc<str>>,
     pub grouping: Grouping,
+    /// The size SQS counts the message as (body plus attributes), for MaximumMessageSize.
+    pub size: usize,
 }
 
 impl NewMessage {
     /// A standard-queue message with nothing but a body.
     pub fn standard(body: impl Into<Arc<str>>) -> Self {
+        let body: Arc<str> = body.into();
         NewMessage {
-            body: body.into(),
+            size: body.len(),
+            body,
             attributes: Arc::default(),
             trace_header: None,
             grouping: Grouping::Standard { group: None, delay_seconds: None },

@@ -7,16 +7,75 @@ use std::sync::Arc;
 
 use crate::error::{SqsError, SqsResult};
 
+/// A short string held inline (account ids, region names): copying one touches no shared memory,
+/// so the namespace of every request costs no atomic reference counting.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InlineStr {
+    len: u8,
+    bytes: [u8; InlineStr::CAPACITY],
+}
+
+impl InlineStr {
+    /// The longest string held.
+    pub const CAPACITY: usize = 31;
+
+    /// `None` when `text` is longer than [`InlineStr::CAPACITY`] bytes.
+    pub fn new(text: &str) -> Option<Self> {
+        let mut bytes = [0u8; Self::CAPACITY];
+        bytes.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        Some(InlineStr { len: text.len() as u8, bytes })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only whole `&str`s are copied in, so the bytes up to `len` are UTF-8.
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for InlineStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for InlineStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for InlineStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// An account and a region: queues live in one (AWS's namespaces).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Namespace {
-    pub account: Arc<str>,
-    pub region: Arc<str>,
+    pub account: InlineStr,
+    pub region: InlineStr,
 }
 
 impl Namespace {
-    pub fn new(account: impl Into<Arc<str>>, region: impl Into<Arc<str>>) -> Self {
-        Namespace { account: account.into(), region: region.into() }
+    /// `None` when either part is longer than [`InlineStr::CAPACITY`] (no AWS account id or
+    /// region is).
+    pub fn parse(account: &str, region: &str) -> Option<Self> {
+        Some(Namespace { account: InlineStr::new(account)?, region: InlineStr::new(region)? })
+    }
+
+    /// A namespace from parts known to be short (constants, validated settings).
+    ///
+    /// # Panics
+    /// When a part is longer than [`InlineStr::CAPACITY`].
+    pub fn new(account: &str, region: &str) -> Self {
+        Self::parse(account, region).expect("account and region are at most 31 bytes")
+    }
+
+    /// The same region, another account.
+    pub fn with_account(&self, account: &str) -> Option<Self> {
+        Some(Namespace { account: InlineStr::new(account)?, region: self.region })
     }
 }
 
@@ -58,7 +117,7 @@ impl QueueId {
         }
         let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
         let valid = !region.is_empty() && !account.is_empty() && !name.is_empty() && !name.contains(':');
-        valid.then(|| QueueId::new(Namespace::new(account, region), name))
+        valid.then(|| Namespace::parse(account, region)).flatten().map(|ns| QueueId::new(ns, name))
     }
 }
 

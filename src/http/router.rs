@@ -14,11 +14,13 @@
 //!
 //! An unsigned request whose action neither service has goes to SQS, which answers `InvalidAction`.
 
+use hyper::header::AUTHORIZATION;
 use hyper::http::request::Parts;
 use hyper::Method;
 
 use crate::sqs::api::Action;
 use crate::sqs::protocol::query;
+use crate::sqs::X_AMZ_TARGET;
 
 /// An API on the port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +101,7 @@ fn scope_service(credential: &str) -> Option<&str> {
 
 /// The credential of a signed request, from the `Authorization` header or the query string.
 fn credential(parts: &Parts) -> Option<String> {
-    if let Some(auth) = parts.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+    if let Some(auth) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let start = auth.find("Credential=")? + "Credential=".len();
         return Some(auth[start..].split([',', ' ']).next().unwrap_or("").to_string());
     }
@@ -116,7 +118,7 @@ pub fn aws_service(parts: &Parts, body: &[u8]) -> AwsService {
             _ => {}
         }
     }
-    if parts.headers.contains_key("x-amz-target") {
+    if parts.headers.contains_key(X_AMZ_TARGET) {
         return AwsService::Sqs;
     }
     let mut params = parts.uri.query().and_then(|q| query::parse_form(q.as_bytes()).ok()).unwrap_or_default();

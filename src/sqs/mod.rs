@@ -5,6 +5,7 @@ pub mod api;
 pub mod protocol;
 
 use bytes::Bytes;
+use hyper::header::{HeaderName, ACCEPT, CONTENT_TYPE, HOST};
 use hyper::http::request::Parts;
 use tracing::Instrument;
 
@@ -13,15 +14,31 @@ use self::protocol::{HttpResponse, Incoming, Protocol};
 use crate::error::{ErrorCode, SqsError};
 use crate::http::service::AppState;
 
-fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+/// `X-Amz-Target: AmazonSQS.<Action>` (JSON 1.0).
+pub const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
+/// `X-Amzn-Trace-Id`: becomes the AWSTraceHeader of a sent message.
+const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+
+/// The headers an SQS request is read by, looked up once.
+struct Head<'a> {
+    target: Option<&'a str>,
+    content_type: Option<&'a str>,
+    host: Option<&'a str>,
+}
+
+fn header<'a>(parts: &'a Parts, name: &HeaderName) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Handles one SQS request. Never fails: every problem becomes an SQS error response.
 pub async fn handle(state: &AppState, parts: Parts, body: Result<Bytes, SqsError>, request_id: &str) -> HttpResponse {
-    let mut protocol =
-        protocol::detect(header(&parts, "x-amz-target"), header(&parts, "content-type"), header(&parts, "accept"));
-    match respond(state, &parts, body, &mut protocol, request_id).await {
+    let head = Head {
+        target: header(&parts, &X_AMZ_TARGET),
+        content_type: header(&parts, &CONTENT_TYPE),
+        host: header(&parts, &HOST),
+    };
+    let mut protocol = protocol::detect(head.target, head.content_type, header(&parts, &ACCEPT));
+    match respond(state, &parts, &head, body, &mut protocol, request_id).await {
         Ok(response) => response,
         Err(error) => {
             if error.code == ErrorCode::InternalError {
@@ -37,6 +54,7 @@ pub async fn handle(state: &AppState, parts: Parts, body: Result<Bytes, SqsError
 async fn respond(
     state: &AppState,
     parts: &Parts,
+    head: &Head<'_>,
     body: Result<Bytes, SqsError>,
     protocol: &mut Protocol,
     request_id: &str,
@@ -45,21 +63,23 @@ async fn respond(
     let incoming = Incoming {
         path: parts.uri.path(),
         query: parts.uri.query(),
-        content_type: header(parts, "content-type"),
-        target: header(parts, "x-amz-target"),
-        host: header(parts, "host"),
+        content_type: head.content_type,
+        target: head.target,
+        host: head.host,
         body: &body,
     };
     let (action, request) = protocol::decode(protocol, &incoming)?;
     let ctx = RequestContext {
-        base_url: state.config.base_url(header(parts, "host")),
-        trace_header: header(parts, "x-amzn-trace-id").map(str::to_string),
-        namespace: state.engine.settings().default_namespace.clone(),
+        base_url: state.config.base_url(head.host),
+        trace_header: header(parts, &X_AMZN_TRACE_ID).map(str::to_string),
+        namespace: state.engine.settings().default_namespace,
     };
     // `instrument`, not `span.enter()`: a guard held across the long-poll await would attach other
     // tasks' events to this request's span.
     let span = tracing::debug_span!("request", action = action.name(), request_id);
-    let response = api::dispatch(&state.engine, &ctx, request).instrument(span).await?;
+    // Boxed: the dispatch future holds the largest handler's state (a long poll's), and hyper
+    // moves the request future it is part of several times per request.
+    let response = Box::pin(api::dispatch(&state.engine, &ctx, request)).instrument(span).await?;
     tracing::debug!("ok");
     Ok(protocol::encode(*protocol, action, &response, request_id))
 }

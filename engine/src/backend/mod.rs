@@ -25,6 +25,7 @@ pub mod memory;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -45,9 +46,9 @@ pub type Wake = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 #[derive(Debug, Clone)]
 pub enum Created {
     /// The queue was created.
-    New(QueueInfo),
+    New(Arc<QueueInfo>),
     /// A queue of that name exists (CreateQueue is then idempotent or refused by its caller).
-    Existing(QueueInfo),
+    Existing(Arc<QueueInfo>),
     /// A queue of that name was deleted after the `deleted_since` given.
     DeletedRecently,
 }
@@ -55,7 +56,7 @@ pub enum Created {
 /// What a settings change found.
 #[derive(Debug, Clone)]
 pub enum Update {
-    Done(QueueInfo),
+    Done(Arc<QueueInfo>),
     /// The settings changed since the version the change was computed from; read and try again.
     Conflict,
 }
@@ -84,10 +85,10 @@ pub trait QueueBackend: Send + Sync + 'static {
     /// was deleted after that time.
     async fn create_queue(&self, queue: NewQueue, now: Millis, deleted_since: Option<Millis>) -> SqsResult<Created>;
 
-    async fn queue(&self, id: &QueueId) -> SqsResult<QueueInfo>;
+    async fn queue(&self, id: &QueueId) -> SqsResult<Arc<QueueInfo>>;
 
     /// The queues of a namespace whose names start with `prefix`, in name order.
-    async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<QueueInfo>>;
+    async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<Arc<QueueInfo>>>;
 
     /// Deletes a queue and its messages and records the time (for `deleted_since`).
     async fn delete_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()>;
@@ -109,12 +110,15 @@ pub trait QueueBackend: Send + Sync + 'static {
 
     async fn counts(&self, id: &QueueId, now: Millis) -> SqsResult<QueueCounts>;
 
-    /// Sends messages in order; each gets its own outcome (a FIFO duplicate inside the window is
-    /// answered with the original's id and sequence number and not enqueued).
+    /// Sends messages in order, applying the [`crate::rules`] that depend on the queue's
+    /// configuration (`in_batch`: they came in a SendMessageBatch, which words some errors
+    /// differently); each gets its own outcome (a FIFO duplicate inside the window is answered
+    /// with the original's id and sequence number and not enqueued).
     async fn send(
         &self,
         id: &QueueId,
         messages: Vec<NewMessage>,
+        in_batch: bool,
         now: Millis,
     ) -> SqsResult<Vec<SqsResult<SendOutcome>>>;
 

@@ -597,7 +597,7 @@ pub async fn queues_are_listed_by_namespace_and_prefix(factory: &Factory) {
     assert_eq!(e.list_queues(&elsewhere.namespace, "").await.unwrap().len(), 1);
     assert_eq!(e.queue(&QueueId::new(namespace(), "app-c")).await.unwrap_err().code, ErrorCode::QueueDoesNotExist);
     // The same name in two namespaces are two queues.
-    let same = QueueId::new(elsewhere.namespace.clone(), "app-a");
+    let same = QueueId::new(elsewhere.namespace, "app-a");
     let new = NewQueue {
         id: same.clone(),
         settings: QueueSettings { config: QueueConfig::new(false), tags: BTreeMap::new() },
@@ -617,4 +617,43 @@ pub async fn purge_empties_every_state(factory: &Factory) {
     assert_eq!(q.held().await, 3);
     e.purge(&q.id).await.unwrap();
     assert_eq!(q.counts().await, QueueCounts::default());
+}
+
+/// The send rules that depend on the configuration are applied by the backend as it sends:
+/// MaximumMessageSize (inclusive; worded per SendMessage or batch), and content-based
+/// deduplication (the body's SHA-256, or a request-wide error without it).
+pub async fn send_rules_follow_the_queue_configuration(factory: &Factory) {
+    let e = engine(factory);
+    let mut config = QueueConfig::new(false);
+    config.maximum_message_size = 1024;
+    let q = TestQueue::create(&e, "small", config).await;
+    let sized = |size: usize| NewMessage { size, ..msg("x") };
+    q.send(sized(1024)).await.unwrap();
+    let err = q.send(sized(1025)).await.unwrap_err();
+    assert_eq!(err.message, "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.");
+    let batch = e.send_batch(&q.id, vec![sized(10), sized(2000)]).await.unwrap();
+    assert!(batch[0].is_ok());
+    assert_eq!(
+        batch[1].as_ref().unwrap_err().message,
+        "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes."
+    );
+
+    let content = |body: &str| NewMessage {
+        grouping: Grouping::Fifo { group: GroupId::new("g").unwrap(), dedup: None },
+        ..msg(body)
+    };
+    let plain = TestQueue::fifo(&e, "plain.fifo").await;
+    let err = e.send_batch(&plain.id, vec![grouped("a", "g"), content("b")]).await.unwrap_err();
+    assert_eq!(
+        err.message,
+        "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+    );
+    assert_eq!(plain.held().await, 0, "nothing of the failed request was sent");
+    let mut config = QueueConfig::new(true);
+    config.fifo.as_mut().unwrap().content_based_dedup = true;
+    let q = TestQueue::create(&e, "content.fifo", config).await;
+    let first = q.send(content("same")).await.unwrap();
+    assert_eq!(q.send(content("same")).await.unwrap(), first, "the same body is a duplicate");
+    let got = q.receive(10).await;
+    assert_eq!(got[0].dedup_id.as_deref(), Some("0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"));
 }

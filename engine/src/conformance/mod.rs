@@ -77,7 +77,7 @@ impl TestQueue {
         self.id.arn()
     }
 
-    pub async fn info(&self) -> QueueInfo {
+    pub async fn info(&self) -> Arc<QueueInfo> {
         self.engine.queue(&self.id).await.expect("queue exists")
     }
 
@@ -148,7 +148,7 @@ pub fn fifo_message(body: &str, group: &str, dedup: &str) -> NewMessage {
     NewMessage {
         grouping: Grouping::Fifo {
             group: GroupId::new(group).expect("valid group"),
-            dedup: DedupId::new(dedup).expect("valid dedup id"),
+            dedup: Some(DedupId::new(dedup).expect("valid dedup id")),
         },
         ..msg(body)
     }
@@ -199,6 +199,7 @@ macro_rules! conformance_suite {
             behaviour::settings_changes_are_compare_and_set,
             behaviour::queues_are_listed_by_namespace_and_prefix,
             behaviour::purge_empties_every_state,
+            behaviour::send_rules_follow_the_queue_configuration,
             move_tasks::messages_return_to_their_own_sources_at_the_given_pace,
             move_tasks::cancel_stops_a_running_task,
             move_tasks::deleting_the_destination_fails_the_task,

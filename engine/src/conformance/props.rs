@@ -176,7 +176,7 @@ async fn queue_invariants(backend: Arc<dyn QueueBackend>, fifo: bool, ops: Vec<O
         match op {
             Op::Send { group, dedup } => {
                 let new = message(fifo, format!("body-{send_index}"), group, dedup);
-                let outcome = one(backend.send(&q, vec![new], now).await).expect("sent");
+                let outcome = one(backend.send(&q, vec![new], false, now).await).expect("sent");
                 let id = outcome.message_id.to_string();
                 let live_dup =
                     m.dedup.get(&dedup).filter(|(_, at)| fifo && now < at + 300_000).map(|(id, _)| id.clone());
@@ -331,7 +331,7 @@ async fn redrive_conserves_messages(
             RedriveOp::Send => {
                 let (body, group) = (format!("m{sent}"), format!("g{}", sent % 3));
                 let new = if fifo { fifo_message(&body, &group, &body) } else { in_group(&body, &group) };
-                one(backend.send(&source, vec![new], now).await).expect("sent");
+                one(backend.send(&source, vec![new], false, now).await).expect("sent");
                 sent += 1;
             }
             RedriveOp::ReceiveSource { delete } | RedriveOp::ReceiveDlq { delete } => {

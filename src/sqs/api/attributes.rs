@@ -3,6 +3,7 @@
 //! <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html>.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -178,7 +179,7 @@ pub async fn set_queue_attributes(
 /// The dead-letter queue a RedrivePolicy being set names, looked up before the change is applied
 /// (its type and RedriveAllowPolicy decide whether the policy is valid).
 pub struct RedriveTargets {
-    dead_letter_queue: Option<SqsResult<QueueInfo>>,
+    dead_letter_queue: Option<SqsResult<Arc<QueueInfo>>>,
 }
 
 impl RedriveTargets {

@@ -76,7 +76,7 @@ pub async fn create_queue(engine: &Engine, ctx: &RequestContext, r: CreateQueueR
     let name = required(r.queue_name, "QueueName")?;
     let fifo = r.attributes.get("FifoQueue").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     validate_queue_name(&name, fifo)?;
-    let id = QueueId::new(ctx.namespace.clone(), name);
+    let id = QueueId::new(ctx.namespace, name);
     let targets = RedriveTargets::look_up(engine, &id, &r.attributes).await?;
     let config = apply_attributes(QueueConfig::new(fifo), &r.attributes, Mode::Create, &id, &targets)?;
     validate_tags(&r.tags)?;
@@ -95,10 +95,10 @@ pub async fn create_queue(engine: &Engine, ctx: &RequestContext, r: CreateQueueR
 
 pub async fn get_queue_url(engine: &Engine, ctx: &RequestContext, r: GetQueueUrlRequest) -> SqsResult<Response> {
     let name = required(r.queue_name, "QueueName")?;
-    let mut namespace = ctx.namespace.clone();
-    if let Some(owner) = r.queue_owner_aws_account_id {
-        namespace.account = owner.into();
-    }
+    let namespace = match r.queue_owner_aws_account_id {
+        Some(owner) => ctx.namespace.with_account(&owner).ok_or_else(SqsError::queue_does_not_exist)?,
+        None => ctx.namespace,
+    };
     let info = engine.queue(&QueueId::new(namespace, name)).await?;
     Ok(Response::QueueUrl(QueueUrlResponse { queue_url: queue_url::format(ctx, &info.id) }))
 }
@@ -107,7 +107,7 @@ pub async fn get_queue_url(engine: &Engine, ctx: &RequestContext, r: GetQueueUrl
 pub async fn list_queues(engine: &Engine, ctx: &RequestContext, r: ListQueuesRequest) -> SqsResult<Response> {
     let prefix = r.queue_name_prefix.unwrap_or_default();
     let queues = engine.list_queues(&ctx.namespace, &prefix).await?;
-    let (page, next_token) = paginate(queues.into_iter().map(|q| q.id), r.max_results, r.next_token)?;
+    let (page, next_token) = paginate(queues.into_iter().map(|q| q.id.clone()), r.max_results, r.next_token)?;
     let queue_urls = page.iter().map(|id| queue_url::format(ctx, id)).collect();
     Ok(Response::ListQueues(ListQueuesResponse { queue_urls, next_token }))
 }

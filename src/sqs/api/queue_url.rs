@@ -36,16 +36,16 @@ pub fn queue_id(ctx: &RequestContext, queue_url: &str) -> SqsResult<QueueId> {
             let after_scheme = &queue_url[i + 3..];
             after_scheme.find('/').map_or("", |slash| &after_scheme[slash..])
         }
-        None if !queue_url.contains('/') => return Ok(QueueId::new(ctx.namespace.clone(), queue_url)),
+        None if !queue_url.contains('/') => return Ok(QueueId::new(ctx.namespace, queue_url)),
         None => queue_url,
     };
     let path = path.split(['?', '#']).next().unwrap_or("");
     let parsed = parse_path(path).ok_or_else(SqsError::queue_does_not_exist)?;
-    let mut namespace = ctx.namespace.clone();
     // `/<account>/<name>`: a numeric account names the queue's account (`/queue/<name>` does not).
-    if let Some(account) = parsed.account.filter(|a| a.bytes().all(|b| b.is_ascii_digit())) {
-        namespace.account = account.into();
-    }
+    let namespace = match parsed.account.filter(|a| a.bytes().all(|b| b.is_ascii_digit())) {
+        Some(account) => ctx.namespace.with_account(account).ok_or_else(SqsError::queue_does_not_exist)?,
+        None => ctx.namespace,
+    };
     Ok(QueueId::new(namespace, parsed.name))
 }
 

@@ -1,5 +1,7 @@
 //! ListDeadLetterSourceQueues and the message move task actions.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -97,7 +99,7 @@ pub async fn list_dead_letter_source_queues(
     r: ListDeadLetterSourceQueuesRequest,
 ) -> SqsResult<Response> {
     let dlq = engine.queue(&queue_url::resolve(ctx, r.queue_url.as_deref())?).await?;
-    let sources = engine.dead_letter_sources(&dlq.id).await?.into_iter().map(|q| q.id);
+    let sources = engine.dead_letter_sources(&dlq.id).await?.into_iter().map(|q| q.id.clone());
     let (page, next_token) = paginate(sources, r.max_results, r.next_token)?;
     let queue_urls = page.iter().map(|id| queue_url::format(ctx, id)).collect();
     Ok(Response::ListDeadLetterSourceQueues(ListDeadLetterSourceQueuesResponse { queue_urls, next_token }))
@@ -111,7 +113,7 @@ fn resource_not_found(parameter: &str) -> SqsError {
 }
 
 /// The queue an ARN names, or ResourceNotFoundException for `parameter`.
-async fn queue_for_arn(engine: &Engine, ctx: &RequestContext, arn: &str, parameter: &str) -> SqsResult<QueueInfo> {
+async fn queue_for_arn(engine: &Engine, ctx: &RequestContext, arn: &str, parameter: &str) -> SqsResult<Arc<QueueInfo>> {
     let id = QueueId::from_arn(arn).filter(|id| id.namespace == ctx.namespace);
     match id {
         Some(id) => engine.queue(&id).await.map_err(|_| resource_not_found(parameter)),
@@ -140,7 +142,7 @@ pub async fn start_message_move_task(
     let source_arn = required(r.source_arn, "SourceArn")?;
     let source = queue_for_arn(engine, ctx, &source_arn, "SourceArn").await?;
     let destination = match r.destination_arn.as_deref() {
-        Some(arn) => Some(queue_for_arn(engine, ctx, arn, "DestinationArn").await?.id),
+        Some(arn) => Some(queue_for_arn(engine, ctx, arn, "DestinationArn").await?.id.clone()),
         None => None,
     };
     let rate = r

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::batch::{self, BatchResultErrorEntry};
 use super::message_attributes::{
@@ -15,11 +14,9 @@ use super::num::Num;
 use super::{queue_url, required, RequestContext, Response};
 use crate::engine::limits;
 use crate::engine::message::{AttributePayload, Grouping, MessageAttributes, NewMessage, SendOutcome};
-use crate::engine::queue::{FifoConfig, QueueInfo};
 use crate::engine::types::{DedupId, GroupId};
 use crate::engine::{Engine, QueueId};
 use crate::error::{ErrorCode, SqsError, SqsResult};
-use crate::hex::lower_hex;
 
 /// The fields of one message, shared by SendMessage and each SendMessageBatch entry.
 #[derive(Debug, Default, Deserialize)]
@@ -100,19 +97,6 @@ struct Prepared {
     md5_of_system_attributes: Option<String>,
 }
 
-/// The parts of a queue's configuration that the send rules depend on.
-struct SendRules {
-    fifo: Option<FifoConfig>,
-    maximum_message_size: u32,
-}
-
-impl SendRules {
-    fn of(queue: &QueueInfo) -> Self {
-        let c = queue.config();
-        SendRules { fifo: c.fifo.clone(), maximum_message_size: c.maximum_message_size }
-    }
-}
-
 /// How bad an entry's problem is: SQS fails the whole batch for some rules.
 enum Rejection {
     Entry(SqsError),
@@ -127,14 +111,10 @@ fn invalid_body_chars() -> SqsError {
 }
 
 /// Applies SQS's per-message rules for a queue of the given configuration.
-fn prepare(
-    fields: MessageFields,
-    rules: &SendRules,
-    ctx: &RequestContext,
-    in_batch: bool,
-) -> Result<Prepared, Rejection> {
+/// The rules that need the queue's configuration (size, content-based deduplication) are the
+/// backend's, applied as it sends ([`crate::engine::rules`]); FIFO-ness is fixed by the name.
+fn prepare(fields: MessageFields, fifo: bool, ctx: &RequestContext, in_batch: bool) -> Result<Prepared, Rejection> {
     use Rejection::{Entry, Request};
-    let fifo = rules.fifo.as_ref();
     let body =
         fields.message_body.filter(|b| !b.is_empty()).ok_or_else(|| Request(SqsError::missing("MessageBody")))?;
     let delay_seconds = match &fields.delay_seconds {
@@ -142,7 +122,7 @@ fn prepare(
             let delay = d
                 .in_range("DelaySeconds", 0, limits::MAX_DELAY_SECONDS, "DelaySeconds must be >= 0 and <= 900")
                 .map_err(Entry)?;
-            if fifo.is_some() && delay > 0 {
+            if fifo && delay > 0 {
                 // FIFO queues take delays per queue only.
                 return Err(Entry(SqsError::invalid_value(
                     delay,
@@ -150,23 +130,23 @@ fn prepare(
                     "The request include parameter that is not valid for this queue type.",
                 )));
             }
-            fifo.is_none().then_some(delay as u32)
+            (!fifo).then_some(delay as u32)
         }
         None => None,
     };
     let group = fields.message_group_id.as_deref().map(GroupId::new).transpose().map_err(Entry)?;
     let grouping = match (fifo, group) {
-        (Some(fifo), Some(group)) => {
-            let dedup = fifo_dedup_id(fifo, fields.message_deduplication_id.as_deref(), &body)?;
+        (true, Some(group)) => {
+            let dedup = fields.message_deduplication_id.as_deref().map(DedupId::new).transpose().map_err(Entry)?;
             Grouping::Fifo { group, dedup }
         }
         // SQS fails a whole batch for a FIFO entry without a group, and says so in a different
         // code than for a single send (recorded: test_send_batch_missing_message_group_id_for_fifo_queue).
-        (Some(_), None) if in_batch => {
+        (true, None) if in_batch => {
             return Err(Request(SqsError::invalid_parameter("The request must contain the parameter MessageGroupId.")))
         }
-        (Some(_), None) => return Err(Request(SqsError::missing("MessageGroupId"))),
-        (None, group) => {
+        (true, None) => return Err(Request(SqsError::missing("MessageGroupId"))),
+        (false, group) => {
             if let Some(d) = &fields.message_deduplication_id {
                 return Err(Entry(SqsError::invalid_value(
                     d,
@@ -184,34 +164,20 @@ fn prepare(
         return Err(Entry(invalid_body_chars()));
     }
     let size = message_size(Some(&body), &fields.message_attributes);
-    let max = rules.maximum_message_size as usize;
-    if size > max {
-        let reason = if in_batch { "cannot be validated" } else { "are invalid" };
-        return Err(Entry(SqsError::invalid_parameter(format!(
-            "One or more parameters {reason}. Reason: Message must be shorter than {max} bytes."
-        ))));
-    }
     let md5_of_attributes =
         (!attributes.is_empty()).then(|| md5_of_attributes(attributes.iter().map(|(n, v)| (n.as_str(), v))));
     Ok(Prepared {
         md5_of_body: md5_hex(&body),
         md5_of_attributes,
         md5_of_system_attributes,
-        message: NewMessage { body: body.into(), attributes: shared_attributes(attributes), trace_header, grouping },
+        message: NewMessage {
+            body: body.into(),
+            attributes: shared_attributes(attributes),
+            trace_header,
+            grouping,
+            size,
+        },
     })
-}
-
-/// A FIFO message's deduplication id: the explicit one, else the SHA-256 (hex) of the body when
-/// ContentBasedDeduplication is on (attributes excluded), else the whole request fails
-/// (SendMessage API reference; recorded: test_send_batch_missing_deduplication_id_for_fifo_queue).
-fn fifo_dedup_id(fifo: &FifoConfig, explicit: Option<&str>, body: &str) -> Result<DedupId, Rejection> {
-    match (explicit, fifo.content_based_dedup) {
-        (Some(id), _) => DedupId::new(id).map_err(Rejection::Entry),
-        (None, true) => DedupId::new(&lower_hex(&Sha256::digest(body.as_bytes()))).map_err(Rejection::Entry),
-        (None, false) => Err(Rejection::Request(SqsError::invalid_parameter(
-            "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
-        ))),
-    }
 }
 
 /// Attributes to store. Most messages have none; they all share one empty list instead of each
@@ -274,8 +240,7 @@ fn rejection_error(rejection: Rejection) -> SqsError {
 
 pub async fn send_message(engine: &Engine, ctx: &RequestContext, r: SendMessageRequest) -> SqsResult<Response> {
     let id = queue_url::resolve(ctx, r.queue_url.as_deref())?;
-    let rules = SendRules::of(&engine.queue(&id).await?);
-    let prepared = prepare(r.fields, &rules, ctx, false).map_err(rejection_error)?;
+    let prepared = prepare(r.fields, id.is_fifo(), ctx, false).map_err(rejection_error)?;
     let mut outcomes = engine.send(&id, vec![prepared.message.clone()]).await?;
     let outcome = outcomes.pop().unwrap_or_else(|| Err(SqsError::internal("no send outcome")))?;
     Ok(Response::SendMessage(response(&prepared, outcome)))
@@ -292,8 +257,7 @@ pub async fn send_message_batch(
     let ids: Vec<String> = r.entries.iter().map(|e| required(e.id.clone(), "Id")).collect::<SqsResult<_>>()?;
     batch::validate_ids(ids.iter().map(String::as_str), "SendMessageBatchRequestEntry")?;
     check_batch_size(&r.entries)?;
-    let rules = SendRules::of(&engine.queue(&id).await?);
-    send_entries(engine, &id, &rules, ctx, ids, r.entries).await
+    send_entries(engine, &id, ctx, ids, r.entries).await
 }
 
 /// The whole batch may not exceed the maximum message size (bodies plus attributes).
@@ -313,30 +277,32 @@ fn check_batch_size(entries: &[SendMessageBatchEntry]) -> SqsResult<()> {
 async fn send_entries(
     engine: &Engine,
     id: &QueueId,
-    rules: &SendRules,
     ctx: &RequestContext,
     ids: Vec<String>,
     entries: Vec<SendMessageBatchEntry>,
 ) -> SqsResult<Response> {
+    // Failures are listed in entry order, whether the api layer or the backend found them.
     let mut failed = Vec::new();
     let mut accepted = Vec::new();
-    for (entry_id, entry) in ids.into_iter().zip(entries) {
-        match prepare(entry.fields, rules, ctx, true) {
-            Ok(prepared) => accepted.push((entry_id, prepared)),
+    for (index, (entry_id, entry)) in ids.into_iter().zip(entries).enumerate() {
+        match prepare(entry.fields, id.is_fifo(), ctx, true) {
+            Ok(prepared) => accepted.push((index, entry_id, prepared)),
             Err(Rejection::Request(e)) => return Err(e),
-            Err(Rejection::Entry(e)) => failed.push(BatchResultErrorEntry::new(&entry_id, e)),
+            Err(Rejection::Entry(e)) => failed.push((index, BatchResultErrorEntry::new(&entry_id, e))),
         }
     }
-    let messages = accepted.iter().map(|(_, p)| p.message.clone()).collect();
-    let outcomes = if accepted.is_empty() { Vec::new() } else { engine.send(id, messages).await? };
+    let messages = accepted.iter().map(|(_, _, p)| p.message.clone()).collect();
+    let outcomes = if accepted.is_empty() { Vec::new() } else { engine.send_batch(id, messages).await? };
     let mut successful = Vec::with_capacity(accepted.len());
-    for ((entry_id, prepared), outcome) in accepted.into_iter().zip(outcomes) {
+    for ((index, entry_id, prepared), outcome) in accepted.into_iter().zip(outcomes) {
         match outcome {
             Ok(outcome) => {
                 successful.push(SendMessageBatchResultEntry { result: response(&prepared, outcome), id: entry_id })
             }
-            Err(e) => failed.push(BatchResultErrorEntry::new(&entry_id, e)),
+            Err(e) => failed.push((index, BatchResultErrorEntry::new(&entry_id, e))),
         }
     }
+    failed.sort_by_key(|(index, _)| *index);
+    let failed = failed.into_iter().map(|(_, f)| f).collect();
     Ok(Response::SendMessageBatch(SendMessageBatchResponse { successful, failed }))
 }

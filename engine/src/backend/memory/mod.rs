@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use async_trait::async_trait;
+use rustc_hash::FxHashMap;
 
 use self::queue::{DeadLetters, Identity, MemQueue, QueueState};
 use super::{Created, Purge, QueueBackend, StartTask, Update, Wake};
@@ -28,7 +29,7 @@ use crate::types::{Namespace, QueueId};
 /// Queues and move tasks in memory.
 #[derive(Debug, Default)]
 pub struct MemoryBackend {
-    queues: RwLock<HashMap<QueueId, Arc<MemQueue>>>,
+    queues: RwLock<FxHashMap<QueueId, Arc<MemQueue>>>,
     /// Queue id -> when it was last deleted (the 60-second recreate rule).
     deleted_at: Mutex<HashMap<QueueId, Millis>>,
     /// Every move task, oldest first (a handful per dead-letter queue).
@@ -51,13 +52,13 @@ impl MemoryBackend {
         Self::default()
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<QueueId, Arc<MemQueue>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, FxHashMap<QueueId, Arc<MemQueue>>> {
         // Registry updates are single inserts/removes, so a poisoned lock still holds a
         // consistent map.
         self.queues.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<QueueId, Arc<MemQueue>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, FxHashMap<QueueId, Arc<MemQueue>>> {
         self.queues.write().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -67,6 +68,14 @@ impl MemoryBackend {
 
     fn get(&self, id: &QueueId) -> SqsResult<Arc<MemQueue>> {
         self.read().get(id).cloned().ok_or_else(SqsError::queue_does_not_exist)
+    }
+
+    /// Runs `f` on a queue with the registry read-locked (no reference count is touched, which
+    /// matters on the hot path: every request names a queue). `f` must not use the registry.
+    fn with_queue<R>(&self, id: &QueueId, f: impl FnOnce(&MemQueue) -> R) -> SqsResult<R> {
+        let queues = self.read();
+        let queue = queues.get(id).ok_or_else(SqsError::queue_does_not_exist)?;
+        Ok(f(queue))
     }
 
     fn find(&self, id: &QueueId) -> Option<Arc<MemQueue>> {
@@ -137,18 +146,18 @@ impl QueueBackend for MemoryBackend {
         Ok(Created::New(info))
     }
 
-    async fn queue(&self, id: &QueueId) -> SqsResult<QueueInfo> {
-        Ok(self.get(id)?.info())
+    async fn queue(&self, id: &QueueId) -> SqsResult<Arc<QueueInfo>> {
+        self.with_queue(id, MemQueue::info)
     }
 
-    async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<QueueInfo>> {
+    async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<Arc<QueueInfo>>> {
         let matching: Vec<Arc<MemQueue>> = self
             .read()
             .iter()
             .filter(|(id, _)| id.namespace == *namespace && id.name.starts_with(prefix))
             .map(|(_, q)| q.clone())
             .collect();
-        let mut infos: Vec<QueueInfo> = matching.iter().map(|q| q.info()).collect();
+        let mut infos: Vec<Arc<QueueInfo>> = matching.iter().map(|q| q.info()).collect();
         infos.sort_by(|a, b| a.id.name.cmp(&b.id.name));
         Ok(infos)
     }
@@ -169,37 +178,36 @@ impl QueueBackend for MemoryBackend {
         now: Millis,
         modified: bool,
     ) -> SqsResult<Update> {
-        let queue = self.get(id)?;
-        let update = queue.lock().update_settings(&queue.ident, version, settings, now, modified);
-        // A longer wait time, a redrive policy or a visibility change may matter to waiting polls.
-        queue.wake();
-        Ok(update)
+        self.with_queue(id, |queue| {
+            let update = queue.lock().update_settings(version, settings, now, modified);
+            // A longer wait time, a redrive policy or a visibility change may matter to waiting polls.
+            queue.wake();
+            update
+        })
     }
 
     async fn purge(&self, id: &QueueId, now: Millis, purged_since: Option<Millis>) -> SqsResult<Purge> {
-        let queue = self.get(id)?;
-        let outcome = queue.lock().purge(now, purged_since);
-        Ok(outcome)
+        self.with_queue(id, |queue| queue.lock().purge(now, purged_since))
     }
 
     async fn counts(&self, id: &QueueId, now: Millis) -> SqsResult<QueueCounts> {
-        let queue = self.get(id)?;
-        let counts = queue.lock().counts(now);
-        Ok(counts)
+        self.with_queue(id, |queue| queue.lock().counts(now))
     }
 
     async fn send(
         &self,
         id: &QueueId,
         messages: Vec<NewMessage>,
+        in_batch: bool,
         now: Millis,
     ) -> SqsResult<Vec<SqsResult<SendOutcome>>> {
-        let queue = self.get(id)?;
-        let (outcomes, any_available) = queue.lock().send(&queue.ident, messages, now);
-        if any_available {
-            queue.wake();
-        }
-        Ok(outcomes)
+        self.with_queue(id, |queue| {
+            let (outcomes, any_available) = queue.lock().send(&queue.ident, messages, in_batch, now);
+            if any_available {
+                queue.wake();
+            }
+            outcomes
+        })?
     }
 
     async fn receive(&self, id: &QueueId, request: &ReceiveRequest, now: Millis) -> SqsResult<ReceiveBatch> {
@@ -238,13 +246,14 @@ impl QueueBackend for MemoryBackend {
     }
 
     async fn delete_messages(&self, id: &QueueId, handles: &[String], now: Millis) -> SqsResult<Vec<SqsResult<()>>> {
-        let queue = self.get(id)?;
-        let mut st = queue.lock();
-        let outcomes = handles.iter().map(|h| st.delete(&queue.ident, h, now)).collect();
-        drop(st);
-        // Deleting a FIFO group's head may unlock the group.
-        queue.wake();
-        Ok(outcomes)
+        self.with_queue(id, |queue| {
+            let mut st = queue.lock();
+            let outcomes = handles.iter().map(|h| st.delete(&queue.ident, h, now)).collect();
+            drop(st);
+            // Deleting a FIFO group's head may unlock the group.
+            queue.wake();
+            outcomes
+        })
     }
 
     async fn change_visibility(
@@ -253,27 +262,20 @@ impl QueueBackend for MemoryBackend {
         changes: &[(String, u32)],
         now: Millis,
     ) -> SqsResult<Vec<SqsResult<()>>> {
-        let queue = self.get(id)?;
-        let mut st = queue.lock();
-        let outcomes =
-            changes.iter().map(|(h, timeout)| st.change_visibility(&queue.ident, h, *timeout, now)).collect();
-        drop(st);
-        if changes.iter().any(|(_, timeout)| *timeout == 0) {
-            queue.wake();
-        }
-        Ok(outcomes)
+        self.with_queue(id, |queue| {
+            let mut st = queue.lock();
+            let outcomes =
+                changes.iter().map(|(h, timeout)| st.change_visibility(&queue.ident, h, *timeout, now)).collect();
+            drop(st);
+            if changes.iter().any(|(_, timeout)| *timeout == 0) {
+                queue.wake();
+            }
+            outcomes
+        })
     }
 
     fn watch(&self, id: &QueueId) -> Wake {
-        match self.find(id) {
-            Some(queue) => {
-                let mut changes = queue.subscribe();
-                Box::pin(async move {
-                    let _ = changes.changed().await;
-                })
-            }
-            None => Box::pin(std::future::ready(())),
-        }
+        self.with_queue(id, MemQueue::changed).unwrap_or_else(|_| Box::pin(std::future::ready(())))
     }
 
     async fn start_move_task(&self, task: MoveTask) -> SqsResult<StartTask> {

@@ -4,9 +4,10 @@
 //! The operations are methods of [`QueueState`], called with the lock held, so that the backend
 //! can hold two queues' locks for one atomic step (a dead-letter move, a move-task move).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 use super::expiring::ExpiringMap;
 use super::message::{Message, MessageExtras, MessageState};
@@ -65,27 +66,36 @@ pub fn rand_u64() -> u64 {
 pub struct MemQueue {
     pub ident: Identity,
     state: Mutex<QueueState>,
-    /// Bumped whenever a waiting receive should look again (a message may have become available,
-    /// the queue was deleted); long polls subscribe to it.
-    changes: watch::Sender<()>,
+    /// Notified whenever a waiting receive should look again (a message may have become
+    /// available, the queue was deleted); long polls wait on it.
+    changes: Arc<Notify>,
+    /// How many long polls wait on `changes`: waking costs nothing while none does.
+    waiting: Arc<AtomicUsize>,
 }
 
 impl MemQueue {
     pub fn new(ident: Identity, settings: QueueSettings, now: Millis) -> Self {
         let fifo = settings.config.fifo.is_some();
+        let info = Arc::new(QueueInfo {
+            id: ident.id.clone(),
+            arn: ident.arn.clone(),
+            settings: Arc::new(settings),
+            created_at: ident.created_at,
+            last_modified_at: now,
+            version: 1,
+        });
         MemQueue {
             ident,
             state: Mutex::new(QueueState {
-                settings: Arc::new(settings),
-                version: 1,
-                last_modified_at: now,
+                info,
                 store: MessageStore::new(fifo),
                 dedup: ExpiringMap::default(),
                 attempts: ExpiringMap::default(),
                 next_seq: 0,
                 last_purge_at: None,
             }),
-            changes: watch::Sender::new(()),
+            changes: Arc::new(Notify::new()),
+            waiting: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -95,23 +105,49 @@ impl MemQueue {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Wakes the long polls waiting on this queue.
+    /// Wakes the long polls waiting on this queue. Callers change the state first (under the lock),
+    /// then wake: a poll that registered after this look at `waiting` looks at the state after
+    /// the change.
     pub fn wake(&self) {
-        self.changes.send_replace(());
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.changes.notify_waiters();
+        }
     }
 
-    /// A receiver whose next `changed()` completes on the next [`MemQueue::wake`].
-    pub fn subscribe(&self) -> watch::Receiver<()> {
-        self.changes.subscribe()
+    /// A future that completes on the next [`MemQueue::wake`]; registered before it returns.
+    pub fn changed(&self) -> crate::backend::Wake {
+        let waiting = WaitingGuard::new(self.waiting.clone());
+        let mut notified = Box::pin(self.changes.clone().notified_owned());
+        notified.as_mut().enable();
+        Box::pin(async move {
+            notified.await;
+            drop(waiting);
+        })
     }
 
-    pub fn info(&self) -> QueueInfo {
-        self.lock().info(&self.ident)
+    pub fn info(&self) -> Arc<QueueInfo> {
+        self.lock().info.clone()
     }
 
     /// The dead-letter queue and maxReceiveCount of this queue's redrive policy.
     pub fn redrive_target(&self) -> Option<(QueueId, u32)> {
         self.lock().redrive_target()
+    }
+}
+
+/// Counts one waiting long poll for as long as it lives.
+struct WaitingGuard(Arc<AtomicUsize>);
+
+impl WaitingGuard {
+    fn new(waiting: Arc<AtomicUsize>) -> Self {
+        waiting.fetch_add(1, Ordering::SeqCst);
+        WaitingGuard(waiting)
+    }
+}
+
+impl Drop for WaitingGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -127,9 +163,8 @@ struct Attempt {
 /// Everything behind a queue's lock.
 #[derive(Debug)]
 pub struct QueueState {
-    settings: Arc<QueueSettings>,
-    version: u64,
-    last_modified_at: Millis,
+    /// Settings, version and timestamps, shared with readers (replaced whole on a change).
+    info: Arc<QueueInfo>,
     store: MessageStore,
     /// FIFO: deduplication key -> the original send, for 5 minutes.
     dedup: ExpiringMap<SendOutcome>,
@@ -156,28 +191,25 @@ enum Handle {
 }
 
 impl QueueState {
-    pub fn info(&self, ident: &Identity) -> QueueInfo {
-        QueueInfo {
-            id: ident.id.clone(),
-            arn: ident.arn.clone(),
-            settings: self.settings.clone(),
-            created_at: ident.created_at,
-            last_modified_at: self.last_modified_at,
-            version: self.version,
-        }
+    pub fn info(&self) -> Arc<QueueInfo> {
+        self.info.clone()
+    }
+
+    fn config(&self) -> &crate::queue::QueueConfig {
+        &self.info.settings.config
     }
 
     pub fn redrive_target(&self) -> Option<(QueueId, u32)> {
-        let policy = self.settings.config.redrive_policy.as_ref()?;
+        let policy = self.config().redrive_policy.as_ref()?;
         Some((policy.dead_letter_queue.clone(), policy.max_receive_count))
     }
 
     fn is_fifo(&self) -> bool {
-        self.settings.config.fifo.is_some()
+        self.config().fifo.is_some()
     }
 
     fn refresh(&mut self, now: Millis) {
-        self.store.refresh(now, secs(self.settings.config.retention_seconds));
+        self.store.refresh(now, secs(self.config().retention_seconds));
     }
 
     /// A new message's seq: the key of every index, and the base of its FIFO `SequenceNumber`.
@@ -189,23 +221,18 @@ impl QueueState {
         seq
     }
 
-    pub fn update_settings(
-        &mut self,
-        ident: &Identity,
-        version: u64,
-        settings: QueueSettings,
-        now: Millis,
-        modified: bool,
-    ) -> Update {
-        if version != self.version {
+    pub fn update_settings(&mut self, version: u64, settings: QueueSettings, now: Millis, modified: bool) -> Update {
+        if version != self.info.version {
             return Update::Conflict;
         }
-        self.settings = Arc::new(settings);
-        self.version += 1;
-        if modified {
-            self.last_modified_at = now;
-        }
-        Update::Done(self.info(ident))
+        let info = QueueInfo {
+            settings: Arc::new(settings),
+            version: version + 1,
+            last_modified_at: if modified { now } else { self.info.last_modified_at },
+            ..(*self.info).clone()
+        };
+        self.info = Arc::new(info);
+        Update::Done(self.info.clone())
     }
 
     pub fn counts(&mut self, now: Millis) -> QueueCounts {
@@ -223,33 +250,40 @@ impl QueueState {
         self.store.len()
     }
 
-    /// Sends messages in order. Returns their outcomes and whether any became available at once.
+    /// Sends messages in order, with the configuration-dependent send rules. Returns their outcomes
+    /// (or the error that fails them all) and whether any became available at once.
     pub fn send(
         &mut self,
         ident: &Identity,
         messages: Vec<NewMessage>,
+        in_batch: bool,
         now: Millis,
-    ) -> (Vec<SqsResult<SendOutcome>>, bool) {
+    ) -> (SqsResult<Vec<SqsResult<SendOutcome>>>, bool) {
         self.refresh(now);
+        if let Err(e) = crate::rules::check_dedup_ids(&messages, self.config()) {
+            return (Err(e), false);
+        }
         let mut any_available = false;
         let results = messages
             .into_iter()
             .map(|message| {
+                crate::rules::check_size(message.size, self.config(), in_batch)?;
                 self.enqueue(ident, message, now).map(|(outcome, available)| {
                     any_available |= available;
                     outcome
                 })
             })
             .collect();
-        (results, any_available)
+        (Ok(results), any_available)
     }
 
     /// Returns the outcome and whether the message is available right away. FIFO: a duplicate
     /// inside the deduplication window is answered with the original MessageId and SequenceNumber
     /// but not enqueued again.
     fn enqueue(&mut self, ident: &Identity, new: NewMessage, now: Millis) -> SqsResult<(SendOutcome, bool)> {
-        let (group, dedup_id, delay_seconds) = match (new.grouping, &self.settings.config.fifo) {
+        let (group, dedup_id, delay_seconds) = match (new.grouping, &self.config().fifo) {
             (Grouping::Fifo { group, dedup }, Some(fifo)) => {
+                let dedup = crate::rules::dedup_id(fifo, dedup, &new.body)?;
                 let key = dedup_key(fifo.dedup_scope_at(now), &group, &dedup);
                 if let Some(original) = self.dedup.get(&key, now) {
                     return Ok((original.clone(), false));
@@ -263,7 +297,7 @@ impl QueueState {
         };
         let seq = self.take_seq(now);
         let sequence_number = self.is_fifo().then(|| ident.sequence_number(seq));
-        let delay = delay_seconds.unwrap_or(self.settings.config.delay_seconds);
+        let delay = delay_seconds.unwrap_or(self.config().delay_seconds);
         let state = if delay > 0 { MessageState::Delayed(now + secs(delay)) } else { MessageState::Available };
         let outcome = SendOutcome { message_id: uuid::Uuid::new_v4(), sequence_number };
         let extras = MessageExtras {
@@ -306,7 +340,7 @@ impl QueueState {
         dead_letters: Option<DeadLetters<'_>>,
     ) -> ReceiveBatch {
         self.refresh(now);
-        let visibility = request.visibility_timeout.unwrap_or(self.settings.config.visibility_timeout);
+        let visibility = request.visibility_timeout.unwrap_or(self.config().visibility_timeout);
         let mut batch = ReceiveBatch::default();
         if let (true, Some(attempt_id)) = (self.is_fifo(), &request.attempt_id) {
             if let Some(messages) =
