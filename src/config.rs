@@ -51,6 +51,21 @@ pub struct Config {
     #[arg(long, env = "SQS_LOCAL_HEADER_READ_TIMEOUT", default_value_t = 60)]
     pub header_read_timeout: u64,
 
+    /// Keep queues and messages in this directory (durable mode: they survive restarts and
+    /// crashes). Without it everything is in memory.
+    #[arg(long, env = "SQS_LOCAL_DATA_DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+
+    /// Durable mode: 0 answers a request once its change is on disk (fsync'd); N > 0 answers at
+    /// once and writes every N milliseconds, so a crash loses at most the last N ms of changes.
+    #[arg(long, env = "SQS_LOCAL_SYNC_INTERVAL_MS", default_value_t = 0)]
+    pub sync_interval_ms: u64,
+
+    /// Durable mode: the largest the database may grow, in bytes; beyond it changes fail with
+    /// InternalError as on a full disk (no limit by default).
+    #[arg(long, env = "SQS_LOCAL_DATA_MAX_BYTES")]
+    pub data_max_bytes: Option<u64>,
+
     /// JSON file of queues to create at startup (see `src/predefined.rs` for the format).
     #[arg(long, env = "SQS_LOCAL_QUEUES_FILE")]
     pub queues_file: Option<String>,
@@ -74,6 +89,15 @@ impl Config {
                 "--account-id and --region must be at most {} characters",
                 crate::engine::types::InlineStr::CAPACITY
             )
+        })
+    }
+
+    /// Durable storage, when a data directory is given.
+    pub fn storage(&self) -> Option<crate::engine::backend::sqlite::Options> {
+        Some(crate::engine::backend::sqlite::Options {
+            dir: self.data_dir.clone()?,
+            sync_interval: (self.sync_interval_ms > 0).then(|| std::time::Duration::from_millis(self.sync_interval_ms)),
+            max_bytes: self.data_max_bytes,
         })
     }
 

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use clap::Parser;
 use sqs_local::config::Config;
-use sqs_local::engine::clock::TokioClock;
+use sqs_local::engine::backend::sqlite;
+use sqs_local::engine::clock::{Clock, TokioClock};
 use sqs_local::engine::Engine;
 use sqs_local::http::service::AppState;
 use tracing_subscriber::EnvFilter;
@@ -27,6 +28,23 @@ async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
         .init();
+    // Recovery first, then the port: a client that can connect finds every queue there.
+    let engine = match start_engine(&config).await {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("sqs-local: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if let Some(path) = &config.queues_file {
+        match sqs_local::predefined::create_from_file(&engine, path).await {
+            Ok(count) => println!("sqs-local created {count} queues from {path}"),
+            Err(e) => {
+                eprintln!("sqs-local: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let addr = format!("{}:{}", config.host, config.port);
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(l) => l,
@@ -37,19 +55,26 @@ async fn main() -> std::process::ExitCode {
     };
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
     println!("sqs-local listening on http://{local} (account {}, region {})", config.account_id, config.region);
-    let engine = Engine::in_memory(Arc::new(TokioClock::new()), config.engine_settings());
-    if let Some(path) = &config.queues_file {
-        match sqs_local::predefined::create_from_file(&engine, path).await {
-            Ok(count) => println!("sqs-local created {count} queues from {path}"),
-            Err(e) => {
-                eprintln!("sqs-local: {e}");
-                return std::process::ExitCode::FAILURE;
-            }
-        }
-    }
     let state = Arc::new(AppState { engine, config });
     sqs_local::http::server::run(listener, state, shutdown_signal()).await;
     std::process::ExitCode::SUCCESS
+}
+
+/// The engine: in memory, or over the data directory when one is given.
+async fn start_engine(config: &Config) -> Result<Engine, String> {
+    let clock = Arc::new(TokioClock::new());
+    let Some(options) = config.storage() else {
+        return Ok(Engine::in_memory(clock, config.engine_settings()));
+    };
+    let opened = sqlite::open(&options, clock.now()).map_err(|e| e.to_string())?;
+    println!(
+        "sqs-local restored {} queues and {} messages from {} in {} ms",
+        opened.queues,
+        opened.messages,
+        options.dir.display(),
+        opened.took.as_millis()
+    );
+    Engine::start(Arc::new(opened.backend), clock, config.engine_settings()).await.map_err(|e| e.to_string())
 }
 
 /// GET /health on the local server; success when it answers 200.

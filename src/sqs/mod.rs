@@ -77,9 +77,7 @@ async fn respond(
     // `instrument`, not `span.enter()`: a guard held across the long-poll await would attach other
     // tasks' events to this request's span.
     let span = tracing::debug_span!("request", action = action.name(), request_id);
-    // Boxed: the dispatch future holds the largest handler's state (a long poll's), and hyper
-    // moves the request future it is part of several times per request.
-    let response = Box::pin(api::dispatch(&state.engine, &ctx, request)).instrument(span).await?;
+    let response = api::dispatch(&state.engine, &ctx, request).instrument(span).await?;
     tracing::debug!("ok");
     Ok(protocol::encode(*protocol, action, &response, request_id))
 }

@@ -6,17 +6,20 @@
 //! deadlock.
 
 pub mod expiring;
+pub mod journal;
 pub mod message;
 pub mod queue;
 pub mod receipt;
 pub mod store;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use async_trait::async_trait;
 use rustc_hash::FxHashMap;
 
+use self::journal::{Change, Durable, Journal};
 use self::queue::{DeadLetters, Identity, MemQueue, QueueState};
 use super::{Created, Purge, QueueBackend, StartTask, Update, Wake};
 use crate::clock::Millis;
@@ -26,14 +29,36 @@ use crate::move_task::{MoveTask, MoveTaskStatus};
 use crate::queue::{NewQueue, QueueCounts, QueueInfo, QueueSettings};
 use crate::types::{Namespace, QueueId};
 
-/// Queues and move tasks in memory.
-#[derive(Debug, Default)]
+/// Queues and move tasks in memory; with a [`Journal`], every change is also sent to it and an
+/// operation answers once its changes are durable.
+#[derive(Default)]
 pub struct MemoryBackend {
     queues: RwLock<FxHashMap<QueueId, Arc<MemQueue>>>,
     /// Queue id -> when it was last deleted (the 60-second recreate rule).
     deleted_at: Mutex<HashMap<QueueId, Millis>>,
     /// Every move task, oldest first (a handful per dead-letter queue).
     tasks: Mutex<Vec<MoveTask>>,
+    /// The next message seq, shared by all queues (seqs are unique across queues).
+    seqs: Arc<AtomicU64>,
+    journal: Option<Arc<dyn Journal>>,
+}
+
+/// The state a durable store hands back at start.
+#[derive(Default)]
+pub struct Restored {
+    pub queues: Vec<MemQueue>,
+    pub deleted_at: HashMap<QueueId, Millis>,
+    pub tasks: Vec<MoveTask>,
+    /// The seq source the restored queues share (above every seq stored).
+    pub seqs: Arc<AtomicU64>,
+}
+
+/// Waits for changes to be durable, if there were any.
+async fn durable(pending: Option<Durable>) -> SqsResult<()> {
+    match pending {
+        Some(pending) => pending.await,
+        None => Ok(()),
+    }
 }
 
 /// Both locks of two different queues, taken in uid order.
@@ -50,6 +75,32 @@ fn lock_pair<'a>(a: &'a MemQueue, b: &'a MemQueue) -> (MutexGuard<'a, QueueState
 impl MemoryBackend {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A backend over restored state that sends every change to `journal`.
+    pub fn journaled(journal: Arc<dyn Journal>, restored: Restored) -> Self {
+        let queues = restored.queues.into_iter().map(|q| (q.ident.id.clone(), Arc::new(q))).collect();
+        MemoryBackend {
+            queues: RwLock::new(queues),
+            deleted_at: Mutex::new(restored.deleted_at),
+            tasks: Mutex::new(restored.tasks),
+            seqs: restored.seqs,
+            journal: Some(journal),
+        }
+    }
+
+    /// Sends changes to the journal, if there is one and there are changes. Called while the
+    /// queues the changes are of are still locked, so that each queue's changes arrive in order.
+    fn record(&self, changes: Vec<Change>, now: Millis) -> Option<Durable> {
+        let journal = self.journal.as_ref()?;
+        (!changes.is_empty()).then(|| journal.record(changes, now))
+    }
+
+    /// Records the changes a queue's state holds.
+    fn record_queue(&self, st: &mut QueueState, ident: &Identity, now: Millis) -> Option<Durable> {
+        self.journal.as_ref()?;
+        let changes = st.take_changes(ident);
+        self.record(changes, now)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, FxHashMap<QueueId, Arc<MemQueue>>> {
@@ -84,7 +135,13 @@ impl MemoryBackend {
 
     /// Moves one message for a task; `Ok(false)` when the source has none left; `Err(())` when
     /// its destination does not exist (the message stays in the source).
-    fn move_one(&self, source: &Arc<MemQueue>, destination: Option<&QueueId>, now: Millis) -> Result<bool, ()> {
+    fn move_one(
+        &self,
+        source: &Arc<MemQueue>,
+        destination: Option<&QueueId>,
+        now: Millis,
+        pending: &mut Vec<Durable>,
+    ) -> Result<bool, ()> {
         loop {
             // Where the next message goes: the task's destination, or the queue it came from.
             let target_id = match destination {
@@ -107,6 +164,7 @@ impl MemoryBackend {
                 let mut st = source.lock();
                 let Some((_, message)) = st.take_available(now) else { return Ok(false) };
                 st.accept_moved(message, now);
+                pending.extend(self.record_queue(&mut st, &source.ident, now));
                 drop(st);
                 source.wake();
                 return Ok(true);
@@ -120,6 +178,9 @@ impl MemoryBackend {
                 continue;
             }
             to.accept_moved(message, now);
+            let mut changes = from.take_changes(&source.ident);
+            changes.extend(to.take_changes(&target.ident));
+            pending.extend(self.record(changes, now));
             drop((from, to));
             target.wake();
             return Ok(true);
@@ -130,19 +191,26 @@ impl MemoryBackend {
 #[async_trait]
 impl QueueBackend for MemoryBackend {
     async fn create_queue(&self, queue: NewQueue, now: Millis, deleted_since: Option<Millis>) -> SqsResult<Created> {
-        let mut queues = self.write();
-        if let Some(existing) = queues.get(&queue.id) {
-            return Ok(Created::Existing(existing.info()));
-        }
-        if let Some(since) = deleted_since {
-            let deleted = self.deleted_at.lock().unwrap_or_else(|p| p.into_inner());
-            if deleted.get(&queue.id).is_some_and(|at| *at > since) {
-                return Ok(Created::DeletedRecently);
+        let (info, pending) = {
+            let mut queues = self.write();
+            if let Some(existing) = queues.get(&queue.id) {
+                return Ok(Created::Existing(existing.info()));
             }
-        }
-        let created = Arc::new(MemQueue::new(Identity::new(queue.id.clone(), now), queue.settings, now));
-        let info = created.info();
-        queues.insert(queue.id, created);
+            if let Some(since) = deleted_since {
+                let deleted = self.deleted_at.lock().unwrap_or_else(|p| p.into_inner());
+                if deleted.get(&queue.id).is_some_and(|at| *at > since) {
+                    return Ok(Created::DeletedRecently);
+                }
+            }
+            let ident = Identity::new(queue.id.clone(), now);
+            let journaled = self.journal.is_some();
+            let created = Arc::new(MemQueue::new(ident, queue.settings, now, self.seqs.clone(), journaled));
+            let info = created.info();
+            let pending = self.record(vec![created.lock().queue_change(&created.ident)], now);
+            queues.insert(queue.id, created);
+            (info, pending)
+        };
+        durable(pending).await?;
         Ok(Created::New(info))
     }
 
@@ -163,11 +231,24 @@ impl QueueBackend for MemoryBackend {
     }
 
     async fn delete_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()> {
-        let queue = self.write().remove(id).ok_or_else(SqsError::queue_does_not_exist)?;
-        self.deleted_at.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), now);
-        // Waiting long polls look again and find the queue gone.
-        queue.wake();
-        Ok(())
+        let pending = {
+            let mut queues = self.write();
+            let queue = queues.remove(id).ok_or_else(SqsError::queue_does_not_exist)?;
+            self.deleted_at.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), now);
+            let pending = if self.journal.is_some() {
+                let st = queue.lock();
+                let mut changes: Vec<Change> =
+                    st.seqs().into_iter().map(|seq| Change::MessageDeleted { seq }).collect();
+                changes.push(Change::QueueDeleted { uid: queue.ident.uid, id: id.clone(), at: now });
+                self.record(changes, now)
+            } else {
+                None
+            };
+            // Waiting long polls look again and find the queue gone.
+            queue.wake();
+            pending
+        };
+        durable(pending).await
     }
 
     async fn update_settings(
@@ -178,16 +259,27 @@ impl QueueBackend for MemoryBackend {
         now: Millis,
         modified: bool,
     ) -> SqsResult<Update> {
-        self.with_queue(id, |queue| {
-            let update = queue.lock().update_settings(version, settings, now, modified);
+        let (update, pending) = self.with_queue(id, |queue| {
+            let mut st = queue.lock();
+            let update = st.update_settings(version, settings, now, modified);
+            let pending = self.record_queue(&mut st, &queue.ident, now);
+            drop(st);
             // A longer wait time, a redrive policy or a visibility change may matter to waiting polls.
             queue.wake();
-            update
-        })
+            (update, pending)
+        })?;
+        durable(pending).await?;
+        Ok(update)
     }
 
     async fn purge(&self, id: &QueueId, now: Millis, purged_since: Option<Millis>) -> SqsResult<Purge> {
-        self.with_queue(id, |queue| queue.lock().purge(now, purged_since))
+        let (outcome, pending) = self.with_queue(id, |queue| {
+            let mut st = queue.lock();
+            let outcome = st.purge(now, purged_since);
+            (outcome, self.record_queue(&mut st, &queue.ident, now))
+        })?;
+        durable(pending).await?;
+        Ok(outcome)
     }
 
     async fn counts(&self, id: &QueueId, now: Millis) -> SqsResult<QueueCounts> {
@@ -201,18 +293,23 @@ impl QueueBackend for MemoryBackend {
         in_batch: bool,
         now: Millis,
     ) -> SqsResult<Vec<SqsResult<SendOutcome>>> {
-        self.with_queue(id, |queue| {
-            let (outcomes, any_available) = queue.lock().send(&queue.ident, messages, in_batch, now);
+        let (outcomes, pending) = self.with_queue(id, |queue| {
+            let mut st = queue.lock();
+            let (outcomes, any_available) = st.send(&queue.ident, messages, in_batch, now);
+            let pending = self.record_queue(&mut st, &queue.ident, now);
+            drop(st);
             if any_available {
                 queue.wake();
             }
-            outcomes
-        })?
+            (outcomes, pending)
+        })?;
+        durable(pending).await?;
+        outcomes
     }
 
     async fn receive(&self, id: &QueueId, request: &ReceiveRequest, now: Millis) -> SqsResult<ReceiveBatch> {
         let queue = self.get(id)?;
-        loop {
+        let (batch, pending) = loop {
             let target = queue.redrive_target();
             let dlq = match &target {
                 Some((dlq_id, _)) if dlq_id != id => self.find(dlq_id),
@@ -225,7 +322,8 @@ impl QueueBackend for MemoryBackend {
                     Some((dlq_id, max)) if dlq_id == *id => Some(DeadLetters { max_receive_count: max, queue: None }),
                     _ => None,
                 };
-                return Ok(st.receive(&queue.ident, request, now, dead_letters));
+                let batch = st.receive(&queue.ident, request, now, dead_letters);
+                break (batch, self.record_queue(&mut st, &queue.ident, now));
             };
             let (mut st, mut dead) = lock_pair(&queue, &dlq);
             if st.redrive_target() != target {
@@ -237,23 +335,35 @@ impl QueueBackend for MemoryBackend {
             let dead_letters = DeadLetters { max_receive_count, queue: Some((&dlq.ident, &mut dead)) };
             let batch = st.receive(&queue.ident, request, now, Some(dead_letters));
             let moved = dead.message_count() > before;
+            let pending = if self.journal.is_some() {
+                let mut changes = st.take_changes(&queue.ident);
+                changes.extend(dead.take_changes(&dlq.ident));
+                self.record(changes, now)
+            } else {
+                None
+            };
             drop((st, dead));
             if moved {
                 dlq.wake();
             }
-            return Ok(batch);
-        }
+            break (batch, pending);
+        };
+        durable(pending).await?;
+        Ok(batch)
     }
 
     async fn delete_messages(&self, id: &QueueId, handles: &[String], now: Millis) -> SqsResult<Vec<SqsResult<()>>> {
-        self.with_queue(id, |queue| {
+        let (outcomes, pending) = self.with_queue(id, |queue| {
             let mut st = queue.lock();
             let outcomes = handles.iter().map(|h| st.delete(&queue.ident, h, now)).collect();
+            let pending = self.record_queue(&mut st, &queue.ident, now);
             drop(st);
             // Deleting a FIFO group's head may unlock the group.
             queue.wake();
-            outcomes
-        })
+            (outcomes, pending)
+        })?;
+        durable(pending).await?;
+        Ok(outcomes)
     }
 
     async fn change_visibility(
@@ -262,16 +372,19 @@ impl QueueBackend for MemoryBackend {
         changes: &[(String, u32)],
         now: Millis,
     ) -> SqsResult<Vec<SqsResult<()>>> {
-        self.with_queue(id, |queue| {
+        let (outcomes, pending) = self.with_queue(id, |queue| {
             let mut st = queue.lock();
             let outcomes =
                 changes.iter().map(|(h, timeout)| st.change_visibility(&queue.ident, h, *timeout, now)).collect();
+            let pending = self.record_queue(&mut st, &queue.ident, now);
             drop(st);
             if changes.iter().any(|(_, timeout)| *timeout == 0) {
                 queue.wake();
             }
-            outcomes
-        })
+            (outcomes, pending)
+        })?;
+        durable(pending).await?;
+        Ok(outcomes)
     }
 
     fn watch(&self, id: &QueueId) -> Wake {
@@ -279,11 +392,16 @@ impl QueueBackend for MemoryBackend {
     }
 
     async fn start_move_task(&self, task: MoveTask) -> SqsResult<StartTask> {
-        let mut tasks = self.tasks();
-        if tasks.iter().any(|t| t.source == task.source && t.status.is_active()) {
-            return Ok(StartTask::AlreadyActive);
-        }
-        tasks.push(task);
+        let pending = {
+            let mut tasks = self.tasks();
+            if tasks.iter().any(|t| t.source == task.source && t.status.is_active()) {
+                return Ok(StartTask::AlreadyActive);
+            }
+            let pending = self.record(vec![Change::Task(task.clone())], task.started_at);
+            tasks.push(task);
+            pending
+        };
+        durable(pending).await?;
         Ok(StartTask::Started)
     }
 
@@ -309,6 +427,7 @@ impl QueueBackend for MemoryBackend {
             _ => return Ok(task),
         };
         let source = self.find(&task.source);
+        let mut pending = Vec::new();
         while end.is_none() && moved < limit {
             if task.moved + moved >= task.to_move {
                 end = Some((MoveTaskStatus::Completed, None));
@@ -318,7 +437,7 @@ impl QueueBackend for MemoryBackend {
                 end = Some((MoveTaskStatus::Failed, Some(SqsError::queue_does_not_exist().code)));
                 break;
             };
-            match self.move_one(source, task.destination.as_ref(), now) {
+            match self.move_one(source, task.destination.as_ref(), now, &mut pending) {
                 Ok(true) => moved += 1,
                 Ok(false) => end = Some((MoveTaskStatus::Completed, None)),
                 Err(()) => end = Some((MoveTaskStatus::Failed, Some(SqsError::queue_does_not_exist().code))),
@@ -327,30 +446,44 @@ impl QueueBackend for MemoryBackend {
         if end.is_none() && task.moved + moved >= task.to_move {
             end = Some((MoveTaskStatus::Completed, None));
         }
-        let mut tasks = self.tasks();
-        let stored = tasks
-            .iter_mut()
-            .find(|t| t.task_id == task_id)
-            .ok_or_else(|| SqsError::internal(format!("move task {task_id} does not exist")))?;
-        stored.moved += moved;
-        if let Some((status, failure)) = end {
-            // A cancel that arrived during the step wins over completion.
-            stored.status =
-                if stored.status == MoveTaskStatus::Cancelling { MoveTaskStatus::Cancelled } else { status };
-            stored.failure_reason = failure.map(|code| code.query_code().to_string());
+        let task = {
+            let mut tasks = self.tasks();
+            let stored = tasks
+                .iter_mut()
+                .find(|t| t.task_id == task_id)
+                .ok_or_else(|| SqsError::internal(format!("move task {task_id} does not exist")))?;
+            stored.moved += moved;
+            if let Some((status, failure)) = end {
+                // A cancel that arrived during the step wins over completion.
+                stored.status =
+                    if stored.status == MoveTaskStatus::Cancelling { MoveTaskStatus::Cancelled } else { status };
+                stored.failure_reason = failure.map(|code| code.query_code().to_string());
+            }
+            let task = stored.clone();
+            pending.extend(self.record(vec![Change::Task(task.clone())], now));
+            task
+        };
+        for p in pending {
+            p.await?;
         }
-        Ok(stored.clone())
+        Ok(task)
     }
 
     async fn cancel_move_task(&self, source: &QueueId, task_id: &str) -> SqsResult<Option<MoveTask>> {
-        let mut tasks = self.tasks();
-        let Some(task) = tasks.iter_mut().find(|t| t.task_id == task_id && t.source == *source) else {
-            return Ok(None);
-        };
-        let before = task.clone();
-        if task.status == MoveTaskStatus::Running {
+        let (before, pending) = {
+            let mut tasks = self.tasks();
+            let Some(task) = tasks.iter_mut().find(|t| t.task_id == task_id && t.source == *source) else {
+                return Ok(None);
+            };
+            let before = task.clone();
+            if task.status != MoveTaskStatus::Running {
+                return Ok(Some(before));
+            }
             task.status = MoveTaskStatus::Cancelling;
-        }
+            let pending = self.record(vec![Change::Task(task.clone())], before.started_at);
+            (before, pending)
+        };
+        durable(pending).await?;
         Ok(Some(before))
     }
 }

@@ -4,12 +4,13 @@
 //! The operations are methods of [`QueueState`], called with the lock held, so that the backend
 //! can hold two queues' locks for one atomic step (a dead-letter move, a move-task move).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
 use super::expiring::ExpiringMap;
+use super::journal::Change;
 use super::message::{Message, MessageExtras, MessageState};
 use super::receipt::Receipt;
 use super::store::{Delivery, MessageStore, ReceiveLimits};
@@ -74,8 +75,8 @@ pub struct MemQueue {
 }
 
 impl MemQueue {
-    pub fn new(ident: Identity, settings: QueueSettings, now: Millis) -> Self {
-        let fifo = settings.config.fifo.is_some();
+    /// A new, empty queue. `seqs` is the backend's seq source; `journaled` records its changes.
+    pub fn new(ident: Identity, settings: QueueSettings, now: Millis, seqs: Arc<AtomicU64>, journaled: bool) -> Self {
         let info = Arc::new(QueueInfo {
             id: ident.id.clone(),
             arn: ident.arn.clone(),
@@ -84,15 +85,33 @@ impl MemQueue {
             last_modified_at: now,
             version: 1,
         });
+        Self::restore(ident, info, None, seqs, journaled)
+    }
+
+    /// A queue as it was stored: its messages and deduplication window are added with
+    /// [`QueueState::restore_message`] and [`QueueState::restore_dedup`].
+    pub fn restore(
+        ident: Identity,
+        info: Arc<QueueInfo>,
+        last_purge_at: Option<Millis>,
+        seqs: Arc<AtomicU64>,
+        journaled: bool,
+    ) -> Self {
+        let mut store = MessageStore::new(info.is_fifo());
+        if journaled {
+            store.track_changes();
+        }
         MemQueue {
             ident,
             state: Mutex::new(QueueState {
                 info,
-                store: MessageStore::new(fifo),
+                store,
                 dedup: ExpiringMap::default(),
                 attempts: ExpiringMap::default(),
-                next_seq: 0,
-                last_purge_at: None,
+                seqs,
+                last_purge_at,
+                journaled,
+                pending: Vec::new(),
             }),
             changes: Arc::new(Notify::new()),
             waiting: Arc::new(AtomicUsize::new(0)),
@@ -170,9 +189,27 @@ pub struct QueueState {
     dedup: ExpiringMap<SendOutcome>,
     /// FIFO: ReceiveRequestAttemptId -> the messages that receive returned, for 5 minutes.
     attempts: ExpiringMap<Attempt>,
-    /// The lowest seq the next message may get (see [`QueueState::take_seq`]).
-    next_seq: u64,
+    /// The lowest seq the next message may get, shared by every queue of the backend (seqs are
+    /// unique across queues; see [`QueueState::take_seq`]).
+    seqs: Arc<AtomicU64>,
     last_purge_at: Option<Millis>,
+    /// Whether changes are recorded for a journal.
+    journaled: bool,
+    /// Changes other than messages' made since the last [`QueueState::take_changes`].
+    pending: Vec<Pending>,
+}
+
+/// A change to a queue other than to its messages, waiting for [`QueueState::take_changes`].
+#[derive(Debug)]
+enum Pending {
+    /// The queue record (settings, purge time) changed.
+    Record,
+    Dedup {
+        key: Arc<str>,
+        outcome: SendOutcome,
+        expires_at: Millis,
+    },
+    DedupCleared,
 }
 
 /// A message a receive moves to the dead-letter queue: the DLQ's state, or `None` when the
@@ -186,8 +223,8 @@ pub struct DeadLetters<'a> {
 enum Handle {
     /// A message still in the queue (the handle acts on its current receive).
     Live(u64),
-    /// A message that no longer exists.
-    Gone,
+    /// A message (of this seq) that no longer exists.
+    Gone(u64),
 }
 
 impl QueueState {
@@ -216,9 +253,65 @@ impl QueueState {
     /// Seqs increase strictly and follow the clock (epoch ms in the high bits), so they keep
     /// increasing across restarts and never count from a fixed start.
     fn take_seq(&mut self, now: Millis) -> u64 {
-        let seq = self.next_seq.max(now << SEQ_TIME_SHIFT);
-        self.next_seq = seq + 1;
-        seq
+        let floor = now << SEQ_TIME_SHIFT;
+        let previous = self
+            .seqs
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |next| Some(next.max(floor) + 1))
+            .unwrap_or_else(|current| current);
+        previous.max(floor)
+    }
+
+    /// The changes made since the last call, for the journal (empty when not journaled): every
+    /// message touched, as it is now or as deleted, then the other changes.
+    pub fn take_changes(&mut self, ident: &Identity) -> Vec<Change> {
+        if !self.journaled {
+            return Vec::new();
+        }
+        let mut changes: Vec<Change> = self
+            .store
+            .take_changed()
+            .into_iter()
+            .map(|seq| match self.store.get(seq) {
+                Some(message) => Change::Message { uid: ident.uid, seq, message: message.clone() },
+                None => Change::MessageDeleted { seq },
+            })
+            .collect();
+        for pending in std::mem::take(&mut self.pending) {
+            changes.push(match pending {
+                Pending::Record => self.queue_change(ident),
+                Pending::Dedup { key, outcome, expires_at } => {
+                    Change::Dedup { uid: ident.uid, key, outcome, expires_at }
+                }
+                Pending::DedupCleared => Change::DedupCleared { uid: ident.uid },
+            });
+        }
+        changes
+    }
+
+    /// The whole queue record, as a change.
+    pub fn queue_change(&self, ident: &Identity) -> Change {
+        Change::Queue {
+            uid: ident.uid,
+            sequence_salt: ident.sequence_salt,
+            info: self.info.clone(),
+            last_purge_at: self.last_purge_at,
+        }
+    }
+
+    /// Adds a stored message under its seq (restart).
+    pub fn restore_message(&mut self, seq: u64, message: Message) {
+        self.store.insert(seq, message);
+        self.store.take_changed();
+    }
+
+    /// Adds a stored deduplication entry (restart); entries come in expiry order.
+    pub fn restore_dedup(&mut self, key: Arc<str>, outcome: SendOutcome, expires_at: Millis) {
+        self.dedup.insert(key, outcome, expires_at);
+    }
+
+    /// Every seq held (for the journal, when the queue is deleted).
+    pub fn seqs(&self) -> Vec<u64> {
+        self.store.seqs()
     }
 
     pub fn update_settings(&mut self, version: u64, settings: QueueSettings, now: Millis, modified: bool) -> Update {
@@ -232,6 +325,9 @@ impl QueueState {
             ..(*self.info).clone()
         };
         self.info = Arc::new(info);
+        if self.journaled {
+            self.pending.push(Pending::Record);
+        }
         Update::Done(self.info.clone())
     }
 
@@ -323,7 +419,11 @@ impl QueueState {
             },
         );
         if let Some((_, key)) = dedup_id {
-            self.dedup.insert(key, outcome.clone(), now + limits::DEDUP_WINDOW);
+            let expires_at = now + limits::DEDUP_WINDOW;
+            if self.journaled {
+                self.pending.push(Pending::Dedup { key: key.clone(), outcome: outcome.clone(), expires_at });
+            }
+            self.dedup.insert(key, outcome.clone(), expires_at);
         }
         Ok((outcome, state == MessageState::Available))
     }
@@ -495,7 +595,7 @@ impl QueueState {
                 format!("The receipt handle \"{handle}\" is not valid for this queue."),
             ));
         }
-        let Some(message) = self.store.get(receipt.seq) else { return Ok(Handle::Gone) };
+        let Some(message) = self.store.get(receipt.seq) else { return Ok(Handle::Gone(receipt.seq)) };
         let latest = message.nonce == receipt.nonce;
         let in_flight = matches!(message.state, MessageState::InFlight(_));
         if self.is_fifo() && !(latest && in_flight) {
@@ -507,8 +607,11 @@ impl QueueState {
     /// DeleteMessage. Idempotent: deleting an already deleted message succeeds.
     pub fn delete(&mut self, ident: &Identity, handle: &str, now: Millis) -> SqsResult<()> {
         self.refresh(now);
-        if let Handle::Live(seq) = self.resolve(ident, handle)? {
-            self.store.remove(seq);
+        match self.resolve(ident, handle)? {
+            Handle::Live(seq) => {
+                self.store.remove(seq);
+            }
+            Handle::Gone(seq) => self.store.touch(seq),
         }
         Ok(())
     }
@@ -519,7 +622,7 @@ impl QueueState {
         self.refresh(now);
         let seq = match self.resolve(ident, handle)? {
             Handle::Live(seq) => seq,
-            Handle::Gone => {
+            Handle::Gone(_) => {
                 return Err(SqsError::invalid_value(
                     handle,
                     "ReceiptHandle",
@@ -553,6 +656,10 @@ impl QueueState {
         self.store.clear();
         self.dedup.clear();
         self.attempts.clear();
+        if self.journaled {
+            self.pending.push(Pending::DedupCleared);
+            self.pending.push(Pending::Record);
+        }
         Purge::Done
     }
 }

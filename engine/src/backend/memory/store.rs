@@ -156,6 +156,11 @@ pub struct MessageStore {
     /// (enqueue time, seq) of every message, for the retention period.
     retention: BTreeSet<(Millis, u64)>,
     ready: Ready,
+    /// The seqs changed since the last [`MessageStore::take_changed`], while a journal wants them
+    /// (`None` otherwise: in memory nothing is recorded). Transitions that follow from time alone
+    /// (a delay or visibility timeout ending) are not changes: they are recomputed from the stored
+    /// deadlines.
+    changed: Option<Vec<u64>>,
 }
 
 /// What a receive asks of the store.
@@ -178,11 +183,39 @@ impl MessageStore {
             in_flight: BTreeSet::new(),
             retention: BTreeSet::new(),
             ready,
+            changed: None,
         }
     }
 
     pub fn is_fifo(&self) -> bool {
         matches!(self.ready, Ready::Fifo(_))
+    }
+
+    /// Starts recording which seqs change (for a journal).
+    pub fn track_changes(&mut self) {
+        self.changed.get_or_insert_with(Vec::new);
+    }
+
+    /// The seqs changed since the last call, each once.
+    pub fn take_changed(&mut self) -> Vec<u64> {
+        let Some(changed) = self.changed.as_mut() else { return Vec::new() };
+        let mut seqs = std::mem::take(changed);
+        seqs.sort_unstable();
+        seqs.dedup();
+        seqs
+    }
+
+    /// Records `seq` as changed (a delete of a message already gone is still written: an earlier
+    /// write of the delete may have failed).
+    pub fn touch(&mut self, seq: u64) {
+        if let Some(changed) = self.changed.as_mut() {
+            changed.push(seq);
+        }
+    }
+
+    /// Every seq held, in order.
+    pub fn seqs(&self) -> Vec<u64> {
+        self.messages.keys().copied().collect()
     }
 
     pub fn len(&self) -> usize {
@@ -224,6 +257,7 @@ impl MessageStore {
 
     /// Adds a message under `seq` in the state it carries.
     pub fn insert(&mut self, seq: u64, message: Message) {
+        self.touch(seq);
         self.retention.insert((message.enqueued_at, seq));
         let group = message.group_id.clone();
         let state = message.state;
@@ -244,7 +278,7 @@ impl MessageStore {
                 break;
             }
             if self.state_of(seq) == Some(MessageState::Delayed(at)) {
-                self.set_state(seq, MessageState::Available);
+                self.set_state_by_time(seq, MessageState::Available);
             } else {
                 // Unreachable while the indexes agree; dropping a stale entry keeps this loop finite.
                 self.delayed.remove(&(at, seq));
@@ -255,7 +289,7 @@ impl MessageStore {
                 break;
             }
             if self.state_of(seq) == Some(MessageState::InFlight(at)) {
-                self.set_state(seq, MessageState::Available);
+                self.set_state_by_time(seq, MessageState::Available);
             } else {
                 self.in_flight.remove(&(at, seq));
             }
@@ -350,6 +384,7 @@ impl MessageStore {
             return;
         }
         // No group update per message here: receive_fifo re-evaluates the group once after its walk.
+        self.touch(seq);
         self.move_state(seq, MessageState::InFlight(now.saturating_add(limits.visibility_ms)));
         if let Some(message) = self.messages.get_mut(&seq) {
             message.receive_count += 1;
@@ -392,6 +427,9 @@ impl MessageStore {
     /// Deletes a message, whatever its state.
     pub fn remove(&mut self, seq: u64) -> Option<Message> {
         let message = self.messages.get(&seq)?;
+        if let Some(changed) = self.changed.as_mut() {
+            changed.push(seq);
+        }
         let group = message.group_id.clone();
         let state = message.state;
         let enqueued_at = message.enqueued_at;
@@ -409,6 +447,12 @@ impl MessageStore {
 
     /// Moves a message to a new state, keeping every index in step.
     pub fn set_state(&mut self, seq: u64, state: MessageState) {
+        self.touch(seq);
+        self.set_state_by_time(seq, state);
+    }
+
+    /// A state change that follows from time alone (not recorded as a change).
+    fn set_state_by_time(&mut self, seq: u64, state: MessageState) {
         if let Some(group) = self.move_state(seq, state) {
             if let Ready::Fifo(fifo) = &mut self.ready {
                 fifo.update(&group, &self.messages);
@@ -430,6 +474,10 @@ impl MessageStore {
 
     /// Empties the store (PurgeQueue).
     pub fn clear(&mut self) {
+        if self.changed.is_some() {
+            let seqs = self.seqs();
+            self.changed.get_or_insert_with(Vec::new).extend(seqs);
+        }
         self.messages.clear();
         self.delayed.clear();
         self.in_flight.clear();
