@@ -14,7 +14,8 @@
 //! ./target/release/sqs-bench send --connections 32 --requests 200000
 //! ./target/release/sqs-bench backlog --sizes 1000,100000,1000000
 //! ./target/release/sqs-bench compare --a /tmp/old/sqs-local --b ./target/release/sqs-local
-//! ./target/release/sqs-bench compare --b-arg=--data-dir --b-arg=/tmp/bench-data --only send,roundtrip
+//! ./target/release/sqs-bench compare --b-data-dir /tmp/bench-data --only send,roundtrip,backlog
+//! ./target/release/sqs-bench restart --data-dir /tmp/bench-data --messages 1000000
 //! ```
 
 mod client;
@@ -45,6 +46,9 @@ struct Args {
     /// An argument for the started server (repeatable), e.g. `--server-arg=--data-dir`.
     #[arg(long = "server-arg", global = true, allow_hyphen_values = true)]
     server_args: Vec<String>,
+    /// Durable mode: every server start gets a fresh `--data-dir` under this directory.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Clone)]
@@ -98,6 +102,12 @@ enum Scenario {
         #[arg(long, default_value_t = 200_000)]
         messages: usize,
     },
+    /// Durable mode (needs --data-dir): preload M messages, kill -9 the server, start it again on
+    /// the same directory; time until it serves them.
+    Restart {
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+    },
     /// Every scenario with default sizes, compared pairs three times interleaved.
     All,
     /// Two servers side by side: each round runs every chosen scenario against A and against B
@@ -115,9 +125,16 @@ enum Scenario {
         /// An argument for server B (repeatable).
         #[arg(long = "b-arg", allow_hyphen_values = true)]
         b_args: Vec<String>,
+        /// Durable A: each start of server A gets a fresh data directory under this one.
+        #[arg(long)]
+        a_data_dir: Option<PathBuf>,
+        /// Durable B: each start of server B gets a fresh data directory under this one.
+        #[arg(long)]
+        b_data_dir: Option<PathBuf>,
         #[arg(long, default_value_t = 3)]
         rounds: usize,
-        /// Scenarios to run: idle, send, send-batch, roundtrip, fifo, longpoll, fifo-groups, backlog.
+        /// Scenarios to run: idle, send, send-batch, roundtrip, fifo, longpoll, fifo-groups, backlog,
+        /// restart.
         #[arg(
             long,
             value_delimiter = ',',
@@ -157,6 +174,7 @@ async fn run_named(name: &str, t: &Target) -> Vec<Figure> {
         "longpoll" => scenarios::longpoll_latency(t, 200).await,
         "fifo-groups" => scenarios::fifo_groups(t, &[10, 100_000], 200_000).await,
         "backlog" => scenarios::backlog(t, &[1_000, 100_000, 1_000_000], 100_000).await,
+        "restart" => scenarios::restart(t, 1_000_000).await,
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -236,16 +254,17 @@ fn main() {
         rt.block_on(server::serve_baseline(port));
         return;
     }
-    let target = |label: &str, binary: Option<PathBuf>, server_args: Vec<String>| Target {
+    let target = |label: &str, binary: Option<PathBuf>, server_args: Vec<String>, data_root: Option<PathBuf>| Target {
         spec: ServerSpec {
             label: label.into(),
             binary: binary.unwrap_or_else(ServerSpec::default_binary),
             args: server_args,
+            data_root,
         },
         url: args.url.clone(),
         connections: args.connections,
     };
-    let t = target("sqs-local", args.server.clone(), args.server_args.clone());
+    let t = target("sqs-local", args.server.clone(), args.server_args.clone(), args.data_dir.clone());
     rt.block_on(async {
         match args.scenario.clone() {
             Scenario::Baseline { requests } => drop(scenarios::baseline(&t, requests).await),
@@ -256,14 +275,17 @@ fn main() {
             Scenario::LongpollLatency { messages } => drop(scenarios::longpoll_latency(&t, messages).await),
             Scenario::Backlog { sizes, drain } => drop(scenarios::backlog(&t, &sizes, drain).await),
             Scenario::FifoGroups { groups, messages } => drop(scenarios::fifo_groups(&t, &groups, messages).await),
+            Scenario::Restart { messages } => drop(scenarios::restart(&t, messages).await),
             Scenario::All => all(&t).await,
-            Scenario::Compare { a, b, a_args, b_args, rounds, only } => {
-                let label = |path: &Option<PathBuf>, extra: &[String], side: &str| {
+            Scenario::Compare { a, b, a_args, b_args, a_data_dir, b_data_dir, rounds, only } => {
+                let label = |path: &Option<PathBuf>, extra: &[String], durable: &Option<PathBuf>, side: &str| {
                     let bin = path.as_ref().map_or("sqs-local".to_string(), |p| p.display().to_string());
-                    format!("{side}: {bin} {}", extra.join(" ")).trim_end().to_string()
+                    let mode = if durable.is_some() { " (durable)" } else { "" };
+                    format!("{side}: {bin}{mode} {}", extra.join(" ")).trim_end().to_string()
                 };
-                let (la, lb) = (label(&a, &a_args, "A"), label(&b, &b_args, "B"));
-                compare(target(&la, a, a_args), target(&lb, b, b_args), rounds, &only).await
+                let la = label(&a, &a_args, &a_data_dir, "A");
+                let lb = label(&b, &b_args, &b_data_dir, "B");
+                compare(target(&la, a, a_args, a_data_dir), target(&lb, b, b_args, b_data_dir), rounds, &only).await
             }
             Scenario::ServeBaseline { .. } => {}
         }

@@ -302,3 +302,44 @@ pub fn idle(t: &Target) -> Vec<Figure> {
     println!("startup      first connection accepted after {startup_ms:.1} ms; idle RSS {rss:.1} MiB");
     vec![figure("startup", startup_ms, "ms"), figure("idle RSS", rss, "MiB")]
 }
+
+/// Durable mode: preload `messages`, kill the server with SIGKILL, start it on the same data
+/// directory, and time until it serves them again (all counted, one received).
+pub async fn restart(t: &Target, messages: usize) -> Vec<Figure> {
+    let mut server = t.start();
+    if !server.durable() {
+        println!("restart      skipped: it needs a durable server (--data-dir)");
+        return Vec::new();
+    }
+    let url = create_queue(&server.addr, "bench-restart", json!({})).await;
+    let u = url.clone();
+    let make = Arc::new(move |i: usize| json!({"QueueUrl": u, "Entries": batch_entries(i * 10)}));
+    closed_loop(&server.addr, t.connections, messages.div_ceil(10), "SendMessageBatch", make).await;
+    let stored = messages.div_ceil(10) * 10;
+    let rss_before = server.rss_mib().map_or(0.0, |(_, now)| now);
+    let killed = Instant::now();
+    server.restart();
+    let accepted = server.startup;
+    let mut conn = Conn::open(&server.addr).await;
+    let (_, attributes) = conn
+        .call("GetQueueAttributes", &json!({"QueueUrl": url, "AttributeNames": ["ApproximateNumberOfMessages"]}))
+        .await;
+    let counted: usize =
+        attributes["Attributes"]["ApproximateNumberOfMessages"].as_str().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let (_, received) = conn.call("ReceiveMessage", &json!({"QueueUrl": url})).await;
+    let ready = killed.elapsed();
+    let served = received["Messages"].as_array().is_some_and(|m| m.len() == 1);
+    let rss_after = server.rss_mib().map_or(0.0, |(_, now)| now);
+    println!(
+        "restart      {stored} stored messages: accepting after {:.2} s, counted {counted} and received {} \
+         {:.2} s after the kill; RSS {rss_before:.0} MiB before, {rss_after:.0} MiB after",
+        accepted.as_secs_f64(),
+        if served { "one" } else { "NONE" },
+        ready.as_secs_f64(),
+    );
+    vec![
+        figure("restart ready", ready.as_secs_f64(), "s"),
+        figure("restart lost", stored.saturating_sub(counted) as f64, "messages"),
+        figure("RSS after restart", rss_after, "MiB"),
+    ]
+}

@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,6 +17,9 @@ pub struct ServerSpec {
     pub label: String,
     pub binary: PathBuf,
     pub args: Vec<String>,
+    /// Durable mode: each start gets a fresh data directory under this one (`--data-dir`),
+    /// removed when the server is dropped, so no run sees another's messages.
+    pub data_root: Option<PathBuf>,
 }
 
 impl ServerSpec {
@@ -29,22 +33,71 @@ impl ServerSpec {
 pub struct Server {
     pub addr: String,
     child: Option<Child>,
+    /// How it was started, for [`Server::restart`].
+    command: Option<(ServerSpec, u16)>,
+    /// The fresh data directory of a durable server.
+    data_dir: Option<PathBuf>,
     /// From spawning to the first accepted connection.
     pub startup: Duration,
 }
+
+/// Numbers the data directories of one bench process.
+static STARTS: AtomicUsize = AtomicUsize::new(0);
+
+/// How long a server may take to accept its first connection (a durable one loads its data first).
+const STARTUP_LIMIT: Duration = Duration::from_secs(120);
 
 impl Server {
     /// Starts `spec` on a free port (or uses `url` when given) and waits until it accepts.
     pub fn start(spec: &ServerSpec, url: Option<&str>) -> Server {
         if let Some(url) = url {
             let addr = url.trim_start_matches("http://").trim_end_matches('/').into();
-            return Server { addr, child: None, startup: Duration::ZERO };
+            return Server { addr, child: None, command: None, data_dir: None, startup: Duration::ZERO };
         }
+        let data_dir = spec.data_root.as_ref().map(|root| {
+            let n = STARTS.fetch_add(1, Ordering::Relaxed);
+            let dir = root.join(format!("sqs-bench-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("create the data directory");
+            dir
+        });
         let port = free_port();
+        let (child, startup) = Self::spawn(Self::command(spec, port, data_dir.as_ref()), port);
+        Server {
+            addr: format!("127.0.0.1:{port}"),
+            child: Some(child),
+            command: Some((spec.clone(), port)),
+            data_dir,
+            startup,
+        }
+    }
+
+    fn command(spec: &ServerSpec, port: u16, data_dir: Option<&PathBuf>) -> Command {
         let mut command = Command::new(&spec.binary);
         command.args(["--port", &port.to_string(), "--purge-cooldown", "false", "--delete-cooldown", "false"]);
+        if let Some(dir) = data_dir {
+            command.arg("--data-dir").arg(dir);
+        }
         command.args(&spec.args);
-        Self::spawn(command, port)
+        command
+    }
+
+    /// Kills the server with SIGKILL (no shutdown of any kind) and starts it again on the same
+    /// port and data directory; `startup` is then the time the new process took to accept.
+    pub fn restart(&mut self) {
+        let Some((spec, port)) = self.command.clone() else { return };
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let (child, startup) = Self::spawn(Self::command(&spec, port, self.data_dir.as_ref()), port);
+        self.child = Some(child);
+        self.startup = startup;
+    }
+
+    /// Whether the server keeps its data on disk.
+    pub fn durable(&self) -> bool {
+        self.data_dir.is_some()
     }
 
     /// The bare hyper server (this executable's hidden `serve-baseline` mode).
@@ -52,20 +105,18 @@ impl Server {
         let port = free_port();
         let mut command = Command::new(std::env::current_exe().expect("current exe"));
         command.args(["serve-baseline", &port.to_string()]);
-        Self::spawn(command, port)
+        let (child, startup) = Self::spawn(command, port);
+        Server { addr: format!("127.0.0.1:{port}"), child: Some(child), command: None, data_dir: None, startup }
     }
 
-    fn spawn(mut command: Command, port: u16) -> Server {
+    fn spawn(mut command: Command, port: u16) -> (Child, Duration) {
         let started = Instant::now();
         let child = command.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("start server");
         let addr = format!("127.0.0.1:{port}");
-        for _ in 0..2000 {
-            if std::net::TcpStream::connect(&addr).is_ok() {
-                break;
-            }
+        while std::net::TcpStream::connect(&addr).is_err() && started.elapsed() < STARTUP_LIMIT {
             std::thread::sleep(Duration::from_millis(1));
         }
-        Server { addr, child: Some(child), startup: started.elapsed() }
+        (child, started.elapsed())
     }
 
     /// Peak and current resident set size of the server process, in MiB.
@@ -89,6 +140,9 @@ impl Drop for Server {
         if let Some(child) = &mut self.child {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if let Some(dir) = &self.data_dir {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html>.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,7 @@ use super::message_attributes::{
 use super::num::Num;
 use super::{queue_url, required, RequestContext, Response};
 use crate::engine::limits;
-use crate::engine::message::{AttributePayload, Grouping, MessageAttributes, NewMessage, SendOutcome};
+use crate::engine::message::{self, AttributePayload, Grouping, NewMessage, SendOutcome};
 use crate::engine::types::{DedupId, GroupId};
 use crate::engine::{Engine, QueueId};
 use crate::error::{ErrorCode, SqsError, SqsResult};
@@ -172,23 +172,12 @@ fn prepare(fields: MessageFields, fifo: bool, ctx: &RequestContext, in_batch: bo
         md5_of_system_attributes,
         message: NewMessage {
             body: body.into(),
-            attributes: shared_attributes(attributes),
+            attributes: message::shared_attributes(attributes),
             trace_header,
             grouping,
             size,
         },
     })
-}
-
-/// Attributes to store. Most messages have none; they all share one empty list instead of each
-/// allocating its own.
-fn shared_attributes(attributes: MessageAttributes) -> Arc<MessageAttributes> {
-    static EMPTY: OnceLock<Arc<MessageAttributes>> = OnceLock::new();
-    if attributes.is_empty() {
-        EMPTY.get_or_init(|| Arc::new(Vec::new())).clone()
-    } else {
-        Arc::new(attributes)
-    }
 }
 
 /// `MessageSystemAttributes`: only `AWSTraceHeader` (a String) exists. Without it the request's

@@ -13,7 +13,7 @@ use crate::backend::memory::message::{Message, MessageExtras};
 use crate::backend::memory::queue::{Identity, MemQueue};
 use crate::backend::memory::Restored;
 use crate::clock::Millis;
-use crate::message::SendOutcome;
+use crate::message::{shared_attributes, SendOutcome};
 use crate::move_task::MoveTask;
 use crate::queue::{FifoConfig, QueueConfig, QueueInfo, QueueSettings, RedrivePolicy, ScopeChange, ThroughputLimit};
 use crate::types::{Namespace, QueueId};
@@ -116,11 +116,12 @@ fn queue_row(row: &Row<'_>) -> Result<QueueRow, LoadError> {
 fn message_row(row: &Row<'_>) -> Result<(u64, u64, Message), LoadError> {
     let seq = uint(row.get(0)?);
     let uid = uint(row.get(1)?);
-    let id_bytes: Vec<u8> = row.get(2)?;
-    let id = uuid::Uuid::from_slice(&id_bytes).map_err(|_| invalid(format!("message {seq}: id")))?;
-    let body: String = row.get(3)?;
-    let attributes = match row.get::<_, Option<Vec<u8>>>(4)? {
-        Some(bytes) => decode_attributes(&bytes).ok_or_else(|| invalid(format!("message {seq}: attributes")))?,
+    // Read in place (no temporary copies): a restart reads every stored message once.
+    let id = uuid::Uuid::from_slice(row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?)
+        .map_err(|_| invalid(format!("message {seq}: id")))?;
+    let body: Arc<str> = row.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?.into();
+    let attributes = match row.get_ref(4)?.as_blob_or_null().map_err(rusqlite::Error::from)? {
+        Some(bytes) => decode_attributes(bytes).ok_or_else(|| invalid(format!("message {seq}: attributes")))?,
         None => Vec::new(),
     };
     let extras = MessageExtras {
@@ -131,8 +132,8 @@ fn message_row(row: &Row<'_>) -> Result<(u64, u64, Message), LoadError> {
     let state = decode_state(row.get(14)?, row.get(15)?).ok_or_else(|| invalid(format!("message {seq}: state")))?;
     let message = Message {
         id,
-        body: body.into(),
-        attributes: Arc::new(attributes),
+        body,
+        attributes: shared_attributes(attributes),
         group_id: shared(row.get(5)?),
         extras: MessageExtras::boxed(extras),
         sent_at: uint(row.get(9)?),
@@ -144,6 +145,50 @@ fn message_row(row: &Row<'_>) -> Result<(u64, u64, Message), LoadError> {
         received_at: uint(row.get(16)?),
     };
     Ok((seq, uid, message))
+}
+
+/// Messages decoded per hand-over from the reading thread to the inserting one.
+const LOAD_BATCH: usize = 4096;
+
+/// Reads every stored message, in send order, into its queue. Two threads share the work (a
+/// restart with a million messages must be ready within seconds): this one runs the query and
+/// decodes rows, a second one inserts them into the queues' stores.
+fn load_messages(conn: &Connection, queues: HashMap<u64, MemQueue>) -> Result<HashMap<u64, MemQueue>, LoadError> {
+    std::thread::scope(|scope| {
+        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<(u64, u64, Message)>>(8);
+        let inserter = scope.spawn(move || {
+            for batch in received {
+                for (seq, uid, message) in batch {
+                    // A message of a queue that no longer exists is left over from an interrupted delete.
+                    if let Some(queue) = queues.get(&uid) {
+                        queue.lock().restore_message(seq, message);
+                    }
+                }
+            }
+            queues
+        });
+        let read = (|| -> Result<(), LoadError> {
+            let mut statement = conn.prepare(
+                "SELECT seq, queue_uid, message_id, body, attributes, group_id, deduplication_id, aws_trace_header, dead_letter_queue_source_arn, sent_at, enqueued_at, first_received_at, receive_count, nonce, state, state_until, received_at FROM messages ORDER BY seq",
+            )?;
+            let mut query = statement.query([])?;
+            let mut batch = Vec::with_capacity(LOAD_BATCH);
+            while let Some(row) = query.next()? {
+                batch.push(message_row(row)?);
+                if batch.len() == LOAD_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(LOAD_BATCH));
+                    if batches.send(full).is_err() {
+                        break; // The inserter is gone; joining it reports why.
+                    }
+                }
+            }
+            let _ = batches.send(batch);
+            Ok(())
+        })();
+        drop(batches);
+        let queues = inserter.join().map_err(|_| invalid("a message could not be restored"))?;
+        read.map(|()| queues)
+    })
 }
 
 /// Reads everything back; `now` drops deduplication entries that expired while the process was
@@ -182,17 +227,7 @@ pub fn load(conn: &Connection, journaled: bool, now: Millis) -> Result<Restored,
         let uid = row.ident.uid;
         queues.insert(uid, MemQueue::restore(row.ident, info, row.last_purge_at, seqs.clone(), journaled));
     }
-    let mut statement = conn.prepare(
-        "SELECT seq, queue_uid, message_id, body, attributes, group_id, deduplication_id, aws_trace_header, dead_letter_queue_source_arn, sent_at, enqueued_at, first_received_at, receive_count, nonce, state, state_until, received_at FROM messages ORDER BY seq",
-    )?;
-    let mut query = statement.query([])?;
-    while let Some(row) = query.next()? {
-        let (seq, uid, message) = message_row(row)?;
-        // A message of a queue that no longer exists is left over from an interrupted delete.
-        if let Some(queue) = queues.get(&uid) {
-            queue.lock().restore_message(seq, message);
-        }
-    }
+    let queues = load_messages(conn, queues)?;
     let mut statement = conn.prepare(
         "SELECT queue_uid, key, message_id, sequence_number, expires_at FROM dedup WHERE expires_at > ?1 ORDER BY expires_at",
     )?;
