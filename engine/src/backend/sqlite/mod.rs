@@ -99,6 +99,10 @@ const CACHE_KIB: i64 = 8 * 1024;
 pub fn open(options: &Options, now: Millis) -> Result<Opened, OpenError> {
     let started = Instant::now();
     let dir = &options.dir;
+    if dir.exists() && !dir.is_dir() {
+        let not_a_directory = std::io::Error::new(std::io::ErrorKind::NotADirectory, "it is not a directory");
+        return Err(OpenError::Io(dir.clone(), not_a_directory));
+    }
     std::fs::create_dir_all(dir).map_err(|e| OpenError::Io(dir.clone(), e))?;
     let lock = lock(dir)?;
     let path = dir.join(DB_FILE);
