@@ -1,7 +1,8 @@
 //! Robustness at the socket, against the real binary: a connection flood past the process's file
 //! descriptor limit leaves the server idle while it lasts (accept errors back off instead of
 //! spinning) and answering once it ends; a client that does not finish its request head is
-//! disconnected; beyond the connection cap clients wait instead of being served.
+//! disconnected; beyond the connection cap clients wait instead of being served; SIGTERM ends long
+//! polls (empty answers) and the process at once.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -113,4 +114,51 @@ fn beyond_the_connection_cap_clients_wait_for_a_free_slot() {
     let mut reply = Vec::new();
     let _ = waiting.read_to_end(&mut reply);
     assert!(reply.starts_with(b"HTTP/1.1 200"), "served once a slot is free: {:?}", String::from_utf8_lossy(&reply));
+}
+
+/// A JSON 1.0 request on a fresh connection that asks to close.
+fn json_request(addr: &str, action: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-amz-json-1.0\r\n\
+         X-Amz-Target: AmazonSQS.{action}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn exchange(addr: &str, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream.write_all(request).unwrap();
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[test]
+fn sigterm_ends_long_polls_and_the_process_within_a_second() {
+    let mut server = Server::start(1024, &[]);
+    let created = exchange(&server.addr, &json_request(&server.addr, "CreateQueue", r#"{"QueueName":"stop"}"#));
+    assert!(created.starts_with("HTTP/1.1 200"), "{created}");
+    let url = format!("http://{}/000000000000/stop", server.addr);
+    let poll = json_request(&server.addr, "ReceiveMessage", &format!(r#"{{"QueueUrl":"{url}","WaitTimeSeconds":20}}"#));
+    let addr = server.addr.clone();
+    let poller = std::thread::spawn(move || exchange(&addr, &poll));
+    let idle = TcpStream::connect(&server.addr).unwrap(); // an idle keep-alive connection
+    std::thread::sleep(Duration::from_millis(300));
+    let stopped = Instant::now();
+    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let reply = poller.join().unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "the long poll answers (empty) instead of being cut off: {reply}");
+    assert!(!reply.contains("Messages"), "{reply}");
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            assert!(exit.success(), "a clean exit: {exit}");
+            break;
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(1), "still running {:?} after SIGTERM", stopped.elapsed());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(idle);
 }

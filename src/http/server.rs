@@ -76,6 +76,7 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Fut
         connections.spawn(serve(stream, state, stop, permit, idle_limit));
     }
     let _ = stop_tx.send(true);
+    state.engine.end_long_polls();
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, async { while connections.join_next().await.is_some() {} }).await;
 }
 
