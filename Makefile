@@ -1,7 +1,7 @@
 # `make test` is the one command that runs every test; CI runs exactly it (.ci/run).
-.PHONY: test lint unit compat run bench
+.PHONY: test lint unit compat image-test run bench static image
 
-test: lint unit compat
+test: lint unit compat image-test
 
 lint:
 	cargo fmt --all -- --check
@@ -10,8 +10,13 @@ lint:
 unit:
 	cargo test --workspace --all-targets
 
-compat:
-	compat-tests/run.sh
+# The real clients against the static binary the container image ships.
+compat: static
+	SQS_LOCAL_BIN=$(STATIC_BIN) compat-tests/run.sh
+
+# The container image under podman (installed if missing; skipped with a message if it cannot run).
+image-test: static
+	docker/test-image.sh
 
 run:
 	cargo run --release
@@ -19,3 +24,17 @@ run:
 bench:
 	cargo build --release --workspace
 	./target/release/sqs-bench all
+
+# A fully static x86-64 Linux binary (glibc linked in), stripped: runs in an empty root.
+STATIC_TARGET := x86_64-unknown-linux-gnu
+STATIC_BIN := target/$(STATIC_TARGET)/release/sqs-local
+static:
+	RUSTFLAGS="-C target-feature=+crt-static -C strip=symbols" \
+		cargo build --release --locked --bin sqs-local --target $(STATIC_TARGET)
+	@ls -l $(STATIC_BIN)
+
+# The container image sqs-local:latest from the static binary (podman here, docker elsewhere).
+CONTAINER ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+image: static
+	rm -rf target/image && mkdir -p target/image/data && cp $(STATIC_BIN) target/image/sqs-local
+	$(CONTAINER) build $(if $(findstring podman,$(CONTAINER)),--format docker) --build-arg BINARY=prebuilt -f docker/Dockerfile -t sqs-local:latest .
