@@ -1,6 +1,7 @@
-//! Settings, from command-line flags or `SQS_LOCAL_*` environment variables.
+//! Settings: command-line flags, `SQS_LOCAL_*` environment variables, and the config file.
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 use crate::engine::{EngineSettings, Namespace, DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
 
@@ -66,9 +67,19 @@ pub struct Config {
     #[arg(long, env = "SQS_LOCAL_DATA_MAX_BYTES")]
     pub data_max_bytes: Option<u64>,
 
-    /// JSON file of queues to create at startup (see `src/predefined.rs` for the format).
+    /// TOML file with settings and queues to create at startup (flags and environment variables
+    /// win over it; see README).
+    #[arg(long, env = "SQS_LOCAL_CONFIG")]
+    pub config: Option<String>,
+
+    /// JSON file of queues to create at startup (older form of the config file's queues; see
+    /// `src/predefined.rs`).
     #[arg(long, env = "SQS_LOCAL_QUEUES_FILE")]
     pub queues_file: Option<String>,
+
+    /// The config file's queues.
+    #[arg(skip)]
+    pub queues: Vec<crate::predefined::QueueSpec>,
 
     /// Instead of serving, ask the server on --port for GET /health and exit 0 if it answers
     /// 200 (for container health checks).
@@ -80,6 +91,59 @@ impl Config {
     /// The settings with no flags (`SQS_LOCAL_*` environment variables still apply).
     pub fn defaults() -> Self {
         Config::parse_from(["sqs-local"])
+    }
+
+    /// The settings of this process: flags, then environment variables, then the config file
+    /// (`--config`), then defaults. Exits on `--help`, `--version` and unusable flags, as clap does.
+    pub fn load() -> Result<Self, String> {
+        Self::load_from(std::env::args_os())
+    }
+
+    /// [`Config::load`] with the given arguments (the first is the program name).
+    pub fn load_from<I, T>(args: I) -> Result<Self, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Config::command().get_matches_from(args);
+        let mut config = Config::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+        let Some(path) = config.config.clone() else { return Ok(config) };
+        let file = crate::config_file::load(&path)?;
+        // A value from the file counts only where neither a flag nor the environment gave one.
+        let unset =
+            |id: &str| !matches!(matches.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable));
+        let f = file.settings;
+        macro_rules! from_file {
+            ($($field:ident),*) => {$(
+                if let Some(value) = f.$field {
+                    if unset(stringify!($field)) {
+                        config.$field = value;
+                    }
+                }
+            )*};
+        }
+        macro_rules! from_file_optional {
+            ($($field:ident),*) => {$(
+                if f.$field.is_some() && unset(stringify!($field)) {
+                    config.$field = f.$field;
+                }
+            )*};
+        }
+        from_file!(
+            host,
+            port,
+            account_id,
+            region,
+            purge_cooldown,
+            delete_cooldown,
+            max_body_bytes,
+            max_connections,
+            header_read_timeout,
+            sync_interval_ms
+        );
+        from_file_optional!(advertised_url, data_dir, data_max_bytes, queues_file);
+        config.queues = file.queues;
+        Ok(config)
     }
 
     /// The account and region, or why they are not usable.

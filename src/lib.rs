@@ -13,12 +13,13 @@
 //!   `sqs::protocol::query_xml`.
 //! - [`engine`]: re-export of the engine crate (its crate docs say how to add a backend);
 //!   [`error`] is its error table, the one table of SQS errors.
-//! - [`config`]: settings from flags and environment; [`predefined`]: queues created at startup.
+//! - [`config`]: settings from flags, environment and [`config_file`]; [`predefined`]: queues created at startup.
 
 pub use sqs_local_engine as engine;
 pub use sqs_local_engine::error;
 
 pub mod config;
+pub mod config_file;
 pub mod hex;
 pub mod http;
 pub mod predefined;

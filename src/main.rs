@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use clap::Parser;
 use sqs_local::config::Config;
 use sqs_local::engine::backend::sqlite;
 use sqs_local::engine::clock::{Clock, TokioClock};
@@ -17,7 +16,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config = Config::parse();
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("sqs-local: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     if config.healthcheck {
         return healthcheck(config.port).await;
     }
@@ -36,14 +41,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    if let Some(path) = &config.queues_file {
-        match sqs_local::predefined::create_from_file(&engine, path).await {
-            Ok(count) => println!("sqs-local created {count} queues from {path}"),
-            Err(e) => {
-                eprintln!("sqs-local: {e}");
-                return std::process::ExitCode::FAILURE;
-            }
-        }
+    if let Err(e) = create_predefined_queues(&engine, &config).await {
+        eprintln!("sqs-local: {e}");
+        return std::process::ExitCode::FAILURE;
     }
     let addr = format!("{}:{}", config.host, config.port);
     let listener = match tokio::net::TcpListener::bind(&addr).await {
@@ -75,6 +75,23 @@ async fn start_engine(config: &Config) -> Result<Engine, String> {
         opened.took.as_millis()
     );
     Engine::start(Arc::new(opened.backend), clock, config.engine_settings()).await.map_err(|e| e.to_string())
+}
+
+/// The config file's queues, then a `--queues-file`'s; before the port opens, so that `/health`
+/// (and any client) finds them once it can connect.
+async fn create_predefined_queues(engine: &Engine, config: &Config) -> Result<(), String> {
+    let mut specs = config.queues.clone();
+    if let Some(path) = &config.queues_file {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        specs.extend(sqs_local::predefined::specs_from_json(path, &text)?);
+    }
+    if specs.is_empty() {
+        return Ok(());
+    }
+    let namespace = config.namespace()?;
+    let count = sqs_local::predefined::create_all(engine, namespace, &specs).await?;
+    println!("sqs-local has the {count} queues of its configuration");
+    Ok(())
 }
 
 /// GET /health on the local server; success when it answers 200.
