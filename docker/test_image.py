@@ -126,6 +126,8 @@ def main():
         c.remove()
 
     check("durable mode on a /data volume survives a container restart", durable_restart)
+    check("the example config file's queues exist in the container", example_config)
+    check("docker/compose.yml: health-gated app on http://sqs:9324, named volume on /data", compose_file)
 
     passed = sum(1 for _, e in results if e is None)
     failed = len(results) - passed
@@ -216,6 +218,48 @@ def durable_restart():
     finally:
         c.remove()
         podman("volume", "rm", "-f", VOLUME, check=False)
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def example_config():
+    example = os.path.join(HERE, "sqs-local.example.toml")
+    c = Container("-e", "SQS_LOCAL_CONFIG=/etc/sqs-local.toml", "-v", f"{example}:/etc/sqs-local.toml:ro")
+    try:
+        client = sqs("127.0.0.1", c.port)
+        names = sorted(u.rsplit("/", 1)[1] for u in client.list_queues()["QueueUrls"])
+        _assert(names == ["emails", "orders-dlq.fifo", "orders.fifo"], names)
+        url = client.get_queue_url(QueueName="orders.fifo")["QueueUrl"]
+        redrive = json.loads(client.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"])
+        _assert(redrive["deadLetterTargetArn"].endswith(":orders-dlq.fifo") and redrive["maxReceiveCount"] == 3, redrive)
+    finally:
+        c.remove()
+
+
+def compose_file():
+    import yaml
+
+    # podman-compose (from PyPI, installed by test-image.sh when it can be) parses the file as a
+    # compose tool would; the structural checks below hold either way.
+    podman_compose = os.path.join(os.path.dirname(sys.executable), "podman-compose")
+    if os.path.exists(podman_compose):
+        parsed = subprocess.run([podman_compose, "-f", os.path.join(HERE, "compose.yml"), "config"], capture_output=True, text=True)
+        _assert(parsed.returncode == 0, f"podman-compose config: {parsed.stderr.strip()}")
+    else:
+        print("        podman-compose is not installed: checking compose.yml's structure only")
+    with open(os.path.join(HERE, "compose.yml")) as f:
+        compose = yaml.safe_load(f)
+    sqs_service, app = compose["services"]["sqs"], compose["services"]["app"]
+    _assert(sqs_service["build"]["dockerfile"] == "docker/Dockerfile", sqs_service["build"])
+    _assert(os.path.exists(os.path.join(HERE, "..", sqs_service["build"]["dockerfile"])), "Dockerfile path")
+    _assert(sqs_service["healthcheck"]["test"] == ["CMD", "/sqs-local", "--healthcheck"], sqs_service["healthcheck"])
+    _assert(app["depends_on"]["sqs"]["condition"] == "service_healthy", app["depends_on"])
+    _assert(app["environment"]["AWS_ENDPOINT_URL"] == "http://sqs:9324", app["environment"])
+    _assert("sqs-data:/data" in sqs_service["volumes"] and "sqs-data" in compose["volumes"], "named volume")
+    _assert(sqs_service["environment"]["SQS_LOCAL_DATA_DIR"] == "/data", sqs_service["environment"])
+    config_mount = next(v for v in sqs_service["volumes"] if v.endswith(":/etc/sqs-local.toml:ro"))
+    _assert(os.path.exists(os.path.join(HERE, config_mount.split(":")[0])), config_mount)
 
 
 if __name__ == "__main__":
