@@ -171,3 +171,46 @@ fn the_binary_refuses_a_bad_config_file_at_start() {
         format!("sqs-local: {}:3: queue jobs: Invalid value for the parameter DelaySeconds.", path.display());
     assert!(stderr.contains(&expected), "{stderr}");
 }
+
+/// Readiness: the first `/health` that answers 200 finds every queue of the config file created,
+/// however long creating them takes (orchestrators gate on it).
+#[test]
+fn health_answers_only_once_the_config_files_queues_exist() {
+    use std::io::{Read, Write};
+    const QUEUES: usize = 2000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sqs.toml");
+    let queues: String = (0..QUEUES).map(|i| format!("[queues.q{i}]\ntags = {{ n = \"{i}\" }}\n")).collect();
+    std::fs::write(&path, queues).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sqs-local"))
+        .args(["--port", &port.to_string(), "--config"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let exchange = |request: String| -> Option<String> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).ok()?;
+        Some(reply)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let health = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_string();
+    while !exchange(health.clone()).is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+        assert!(std::time::Instant::now() < deadline, "never healthy");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let last = format!("q{}", QUEUES - 1);
+    let body = format!(r#"{{"QueueNamePrefix": "{last}"}}"#);
+    let list = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Amz-Target: AmazonSQS.ListQueues\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let reply = exchange(list).expect("ListQueues");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(reply.contains(&format!("/{last}\"")), "the last queue was missing when /health first said ok: {reply}");
+}
