@@ -10,10 +10,10 @@ use tokio::sync::Notify;
 
 use crate::backend::memory::MemoryBackend;
 use crate::backend::{Created, Purge, QueueBackend, StartTask, Update};
-use crate::clock::{Clock, Millis};
+use crate::clock::{Clock, Millis, OffsetClock};
 use crate::error::{ErrorCode, SqsError, SqsResult};
 use crate::limits::{self, secs};
-use crate::message::{NewMessage, ReceiveRequest, ReceivedMessage, SendOutcome};
+use crate::message::{NewMessage, PeekPage, ReceiveRequest, ReceivedMessage, SendOutcome};
 use crate::move_task::{self, MoveTask, MoveTaskStatus};
 use crate::queue::{NewQueue, QueueCounts, QueueInfo, QueueSettings};
 use crate::types::{Namespace, QueueId};
@@ -53,7 +53,8 @@ pub enum CreateOutcome {
 
 struct Inner {
     backend: Arc<dyn QueueBackend>,
-    clock: Arc<dyn Clock>,
+    /// The given clock, moved forward by the admin clock's offset.
+    clock: OffsetClock,
     settings: EngineSettings,
     /// Set by [`Engine::end_long_polls`]: the process is stopping.
     stopping: AtomicBool,
@@ -70,6 +71,7 @@ impl Engine {
     /// An engine over `backend`. Move tasks a durable backend holds as running are not resumed:
     /// use [`Engine::start`] for that.
     pub fn new(backend: Arc<dyn QueueBackend>, clock: Arc<dyn Clock>, settings: EngineSettings) -> Self {
+        let clock = OffsetClock::new(clock, 0);
         let inner =
             Inner { backend, clock, settings, stopping: AtomicBool::new(false), stopping_notify: Notify::new() };
         Engine { inner: Arc::new(inner) }
@@ -87,6 +89,7 @@ impl Engine {
         settings: EngineSettings,
     ) -> SqsResult<Self> {
         let engine = Self::new(backend, clock, settings);
+        engine.inner.clock.set_offset(engine.backend().clock_offset().await?);
         for task in engine.backend().active_move_tasks().await? {
             tokio::spawn(move_task::run(engine.clone(), task.task_id.clone(), task));
         }
@@ -108,6 +111,42 @@ impl Engine {
     /// Sleeps until the engine clock reaches `at`.
     pub async fn sleep_until(&self, at: Millis) {
         self.inner.clock.sleep_until(at).await
+    }
+
+    // ------------------------------------------------------------------ test tools (admin API)
+
+    /// How far the engine clock is ahead of the wall clock.
+    pub fn clock_offset(&self) -> Millis {
+        self.inner.clock.offset()
+    }
+
+    /// Moves the engine clock forward by `by` ms, at once: every delay, visibility timeout,
+    /// retention period, deduplication window and 60-second rule that ends within it has ended,
+    /// and long polls and move tasks waiting on time wake. Returns the new offset.
+    pub async fn advance_clock(&self, by: Millis) -> SqsResult<Millis> {
+        let offset = self.clock_offset().saturating_add(by);
+        self.backend().set_clock_offset(offset, self.now().saturating_add(by)).await?;
+        self.inner.clock.set_offset(offset);
+        Ok(offset)
+    }
+
+    /// Back to an empty engine on the wall clock: every queue, message and move task gone, no
+    /// 60-second rule pending, clock offset 0.
+    pub async fn reset(&self) -> SqsResult<()> {
+        self.backend().reset(self.now()).await?;
+        self.backend().set_clock_offset(0, self.now()).await?;
+        self.inner.clock.set_offset(0);
+        Ok(())
+    }
+
+    /// Empties one queue, its deduplication window and its PurgeQueue rule.
+    pub async fn reset_queue(&self, id: &QueueId) -> SqsResult<()> {
+        self.backend().reset_queue(id, self.now()).await
+    }
+
+    /// A page of a queue's messages in every state, changing nothing.
+    pub async fn peek(&self, id: &QueueId, after: Option<u64>, limit: usize) -> SqsResult<PeekPage> {
+        self.backend().peek(id, after, limit, self.now()).await
     }
 
     /// The earliest time a rule of "once every 60 seconds" still refuses, if the rule is on.

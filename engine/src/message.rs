@@ -117,3 +117,39 @@ pub struct SendOutcome {
     pub message_id: uuid::Uuid,
     pub sequence_number: Option<u128>,
 }
+
+/// Where a peeked message is in its life cycle, as of the peek.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeekState {
+    Available,
+    InFlight,
+    Delayed,
+}
+
+impl PeekState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeekState::Available => "available",
+            PeekState::InFlight => "inFlight",
+            PeekState::Delayed => "delayed",
+        }
+    }
+}
+
+/// A message as a peek shows it: nothing about it changed by looking.
+#[derive(Debug, Clone)]
+pub struct PeekedMessage {
+    /// What a receive would hand out, except that `receipt_handle` is empty (a peek hands out none).
+    pub message: ReceivedMessage,
+    pub state: PeekState,
+    /// When an in-flight or delayed message becomes visible; `None` when it is available.
+    pub visible_at: Option<Millis>,
+}
+
+/// One page of a peek, in queue order.
+#[derive(Debug, Clone, Default)]
+pub struct PeekPage {
+    pub messages: Vec<PeekedMessage>,
+    /// Where the next page starts (give it back as `after`); `None` on the last page.
+    pub next: Option<u64>,
+}

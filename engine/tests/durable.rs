@@ -289,3 +289,23 @@ async fn closing_releases_the_directory() {
     drop(e);
     drop(open(dir.path(), T0).await);
 }
+
+#[tokio::test]
+async fn the_admin_clock_offset_and_a_reset_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let e = open(dir.path(), T0).await;
+        let jobs = TestQueue::standard(&e, "jobs").await;
+        jobs.send(delayed("late", 900)).await.unwrap();
+        e.advance_clock(3_600_000).await.unwrap();
+    }
+    let e = open(dir.path(), T0).await;
+    assert_eq!(e.clock_offset(), 3_600_000, "the offset persists");
+    assert!(e.now() >= T0 + 3_600_000);
+    assert_eq!(queue(&e, "jobs").receive(1).await.len(), 1, "the delay ended with the move");
+    e.reset().await.unwrap();
+    drop(e);
+    let e = open(dir.path(), T0).await;
+    assert_eq!(e.clock_offset(), 0);
+    assert!(e.list_queues(&namespace(), "").await.unwrap().is_empty(), "the reset was written");
+}

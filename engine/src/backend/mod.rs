@@ -33,7 +33,7 @@ use async_trait::async_trait;
 
 use crate::clock::Millis;
 use crate::error::SqsResult;
-use crate::message::{NewMessage, ReceiveBatch, ReceiveRequest, SendOutcome};
+use crate::message::{NewMessage, PeekPage, ReceiveBatch, ReceiveRequest, SendOutcome};
 use crate::move_task::MoveTask;
 use crate::queue::{NewQueue, QueueCounts, QueueInfo, QueueSettings};
 use crate::types::{Namespace, QueueId};
@@ -159,4 +159,23 @@ pub trait QueueBackend: Send + Sync + 'static {
 
     /// Asks a running task to stop; `None` if the source has no task of that id.
     async fn cancel_move_task(&self, source: &QueueId, task_id: &str) -> SqsResult<Option<MoveTask>>;
+
+    // ------------------------------------------------------------------ test tools (admin API)
+
+    /// Up to `limit` of a queue's messages after the cursor `after` (`None`: from the start), in
+    /// queue order and in every state as of `now`, changing nothing: no receive count, no
+    /// visibility, no transition applied.
+    async fn peek(&self, id: &QueueId, after: Option<u64>, limit: usize, now: Millis) -> SqsResult<PeekPage>;
+
+    /// Empties a queue, its deduplication window and its PurgeQueue rule.
+    async fn reset_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()>;
+
+    /// Removes every queue, message and move task and forgets recently deleted names.
+    async fn reset(&self, now: Millis) -> SqsResult<()>;
+
+    /// How far the engine clock is ahead of the wall clock (the admin clock), as stored: a shared
+    /// backend shares it between processes.
+    async fn clock_offset(&self) -> SqsResult<Millis>;
+
+    async fn set_clock_offset(&self, offset: Millis, now: Millis) -> SqsResult<()>;
 }

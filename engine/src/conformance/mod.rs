@@ -17,6 +17,7 @@
 pub mod behaviour;
 pub mod move_tasks;
 pub mod props;
+pub mod test_tools;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -203,7 +204,10 @@ macro_rules! conformance_suite {
             move_tasks::messages_return_to_their_own_sources_at_the_given_pace,
             move_tasks::cancel_stops_a_running_task,
             move_tasks::deleting_the_destination_fails_the_task,
-            move_tasks::one_active_task_per_source
+            move_tasks::one_active_task_per_source,
+            test_tools::advancing_the_clock_ends_timeouts_and_delays_and_wakes_long_polls,
+            test_tools::peek_shows_every_state_and_changes_nothing,
+            test_tools::resets_empty_a_queue_or_everything
         );
         $crate::conformance_suite!(@props $factory;
             props::fifo_invariants,

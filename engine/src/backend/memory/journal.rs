@@ -32,6 +32,10 @@ pub enum Change {
     DedupCleared { uid: u64 },
     /// A move task started or changed: the whole task.
     Task(MoveTask),
+    /// The admin clock's offset changed.
+    ClockOffset(Millis),
+    /// Everything removed (the admin reset): queues, messages, tasks, recently deleted names.
+    Reset,
 }
 
 /// Completes when the changes it was returned for are durable (or could not be made so).

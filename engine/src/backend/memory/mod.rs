@@ -13,7 +13,7 @@ pub mod receipt;
 pub mod store;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use async_trait::async_trait;
@@ -24,7 +24,7 @@ use self::queue::{DeadLetters, Identity, MemQueue, QueueState};
 use super::{Created, Purge, QueueBackend, StartTask, Update, Wake};
 use crate::clock::Millis;
 use crate::error::{SqsError, SqsResult};
-use crate::message::{NewMessage, ReceiveBatch, ReceiveRequest, SendOutcome};
+use crate::message::{NewMessage, PeekPage, ReceiveBatch, ReceiveRequest, SendOutcome};
 use crate::move_task::{MoveTask, MoveTaskStatus};
 use crate::queue::{NewQueue, QueueCounts, QueueInfo, QueueSettings};
 use crate::types::{Namespace, QueueId};
@@ -40,6 +40,8 @@ pub struct MemoryBackend {
     tasks: Mutex<Vec<MoveTask>>,
     /// The next message seq, shared by all queues (seqs are unique across queues).
     seqs: Arc<AtomicU64>,
+    /// The admin clock's offset.
+    clock_offset: AtomicU64,
     journal: Option<Arc<dyn Journal>>,
 }
 
@@ -51,6 +53,7 @@ pub struct Restored {
     pub tasks: Vec<MoveTask>,
     /// The seq source the restored queues share (above every seq stored).
     pub seqs: Arc<AtomicU64>,
+    pub clock_offset: Millis,
 }
 
 /// Waits for changes to be durable, if there were any.
@@ -85,6 +88,7 @@ impl MemoryBackend {
             deleted_at: Mutex::new(restored.deleted_at),
             tasks: Mutex::new(restored.tasks),
             seqs: restored.seqs,
+            clock_offset: AtomicU64::new(restored.clock_offset),
             journal: Some(journal),
         }
     }
@@ -485,5 +489,46 @@ impl QueueBackend for MemoryBackend {
         };
         durable(pending).await?;
         Ok(Some(before))
+    }
+    async fn peek(&self, id: &QueueId, after: Option<u64>, limit: usize, now: Millis) -> SqsResult<PeekPage> {
+        self.with_queue(id, |queue| queue.lock().peek(&queue.ident, after, limit, now))
+    }
+
+    async fn reset_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()> {
+        let pending = self.with_queue(id, |queue| {
+            let mut st = queue.lock();
+            st.reset(now);
+            self.record_queue(&mut st, &queue.ident, now)
+        })?;
+        durable(pending).await
+    }
+
+    async fn reset(&self, now: Millis) -> SqsResult<()> {
+        let pending = {
+            let mut queues = self.write();
+            let mut tasks = self.tasks();
+            for task in tasks.iter_mut().filter(|t| t.status.is_active()) {
+                // Their runners stop at their next step.
+                task.status = MoveTaskStatus::Cancelled;
+            }
+            tasks.clear();
+            self.deleted_at.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            let pending = self.record(vec![Change::Reset], now);
+            for (_, queue) in queues.drain() {
+                // Waiting long polls look again and find the queue gone.
+                queue.wake();
+            }
+            pending
+        };
+        durable(pending).await
+    }
+
+    async fn clock_offset(&self) -> SqsResult<Millis> {
+        Ok(self.clock_offset.load(Ordering::SeqCst))
+    }
+
+    async fn set_clock_offset(&self, offset: Millis, now: Millis) -> SqsResult<()> {
+        self.clock_offset.store(offset, Ordering::SeqCst);
+        durable(self.record(vec![Change::ClockOffset(offset)], now)).await
     }
 }

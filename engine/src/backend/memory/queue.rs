@@ -18,7 +18,10 @@ use crate::backend::{Purge, Update};
 use crate::clock::Millis;
 use crate::error::{ErrorCode, SqsError, SqsResult};
 use crate::limits::{self, secs};
-use crate::message::{Grouping, NewMessage, ReceiveBatch, ReceiveRequest, ReceivedMessage, SendOutcome};
+use crate::message::{
+    Grouping, NewMessage, PeekPage, PeekState, PeekedMessage, ReceiveBatch, ReceiveRequest, ReceivedMessage,
+    SendOutcome,
+};
 use crate::queue::{DedupScope, QueueCounts, QueueInfo, QueueSettings};
 use crate::types::QueueId;
 
@@ -646,6 +649,36 @@ impl QueueState {
 
     /// PurgeQueue: deletes every message (delayed, available and in flight) and clears the FIFO
     /// deduplication window, unless the queue was purged after `purged_since`.
+    /// Up to `limit` messages after the cursor `after`, in queue order, as of `now`, changing
+    /// nothing (states are computed, not applied).
+    pub fn peek(&self, ident: &Identity, after: Option<u64>, limit: usize, now: Millis) -> PeekPage {
+        let retention = secs(self.config().retention_seconds);
+        let mut page = PeekPage::default();
+        let mut last_seq = after;
+        for (seq, m) in self.store.after(after).filter(|(_, m)| m.enqueued_at.saturating_add(retention) > now) {
+            if page.messages.len() == limit {
+                page.next = last_seq;
+                break;
+            }
+            last_seq = Some(seq);
+            let (state, visible_at) = match m.state {
+                MessageState::Delayed(until) if until > now => (PeekState::Delayed, Some(until)),
+                MessageState::InFlight(until) if until > now => (PeekState::InFlight, Some(until)),
+                _ => (PeekState::Available, None),
+            };
+            let Some(mut message) = self.received(ident, Delivery { seq, nonce: m.nonce }) else { continue };
+            message.receipt_handle = String::new();
+            page.messages.push(PeekedMessage { message, state, visible_at });
+        }
+        page
+    }
+
+    /// Purges and forgets the last purge (the admin API's queue reset: no 60-second rule after it).
+    pub fn reset(&mut self, now: Millis) {
+        self.purge(now, None);
+        self.last_purge_at = None;
+    }
+
     pub fn purge(&mut self, now: Millis, purged_since: Option<Millis>) -> Purge {
         if let (Some(since), Some(last)) = (purged_since, self.last_purge_at) {
             if last > since {

@@ -245,6 +245,12 @@ impl MessageStore {
         self.messages.get(&seq).map(|m| &**m)
     }
 
+    /// Messages in send (seq) order, starting after `after`.
+    pub fn after(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &Message)> {
+        let start = after.map_or(Unbounded, Excluded);
+        self.messages.range((start, Unbounded)).map(|(seq, m)| (*seq, &**m))
+    }
+
     /// The next time a delay or visibility timeout ends, if any.
     pub fn next_due(&self) -> Option<Millis> {
         let delayed = self.delayed.first().map(|(t, _)| *t);

@@ -191,6 +191,16 @@ fn load_messages(conn: &Connection, queues: HashMap<u64, MemQueue>) -> Result<Ha
     })
 }
 
+/// The admin clock's offset as stored (0 when none is).
+pub fn clock_offset(conn: &Connection) -> Result<Millis, LoadError> {
+    let stored: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'clock_offset_ms'", [], |r| r.get(0)).optional()?;
+    match stored {
+        None => Ok(0),
+        Some(value) => value.parse().map_err(|_| LoadError::Invalid(format!("clock offset {value:?}"))),
+    }
+}
+
 /// Reads everything back; `now` drops deduplication entries that expired while the process was
 /// down (the rest of what time changed is applied as queues are used, as it is in memory).
 pub fn load(conn: &Connection, journaled: bool, now: Millis) -> Result<Restored, LoadError> {
@@ -272,5 +282,5 @@ pub fn load(conn: &Connection, journaled: bool, now: Millis) -> Result<Restored,
             started_at: uint(row.get(8)?),
         });
     }
-    Ok(Restored { queues: queues.into_values().collect(), deleted_at, tasks, seqs })
+    Ok(Restored { queues: queues.into_values().collect(), deleted_at, tasks, seqs, clock_offset: 0 })
 }

@@ -95,7 +95,8 @@ pub const LOCK_FILE: &str = "sqs-local.lock";
 const CACHE_KIB: i64 = 8 * 1024;
 
 /// Opens (or creates) the data directory, locks it, reads everything back and starts the writer.
-/// `now` is the engine time (expired deduplication entries are not read back).
+/// `now` is the base clock's time; the stored admin clock offset is added to it (expired
+/// deduplication entries are not read back).
 pub fn open(options: &Options, now: Millis) -> Result<Opened, OpenError> {
     let started = Instant::now();
     let dir = &options.dir;
@@ -113,10 +114,13 @@ pub fn open(options: &Options, now: Millis) -> Result<Opened, OpenError> {
         schema::SchemaError::Newer(found) => OpenError::NewerSchema { path: path.clone(), found },
         schema::SchemaError::Sqlite(e) => damaged(&e),
     })?;
-    let restored = load::load(&conn, true, now).map_err(|e| match e {
+    let unreadable = |e: load::LoadError| match e {
         load::LoadError::Sqlite(e) => damaged(&e),
         load::LoadError::Invalid(what) => damaged(&format!("a row this build did not write: {what}")),
-    })?;
+    };
+    let clock_offset = load::clock_offset(&conn).map_err(unreadable)?;
+    let mut restored = load::load(&conn, true, now.saturating_add(clock_offset)).map_err(unreadable)?;
+    restored.clock_offset = clock_offset;
     let queues = restored.queues.len();
     let messages = restored.queues.iter().map(|q| q.lock().message_count()).sum();
     let journal = writer::start(conn, options.sync_interval, lock);

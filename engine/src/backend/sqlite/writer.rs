@@ -213,6 +213,19 @@ fn apply(tx: &Transaction<'_>, changes: &[Change]) -> rusqlite::Result<()> {
             Change::DedupCleared { uid } => {
                 tx.prepare_cached("DELETE FROM dedup WHERE queue_uid = ?1")?.execute([int(*uid)])?;
             }
+            Change::ClockOffset(offset) => {
+                tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock_offset_ms', ?1)")?
+                    .execute([offset.to_string()])?;
+            }
+            Change::Reset => {
+                // Message writes recorded before the reset are of messages it removed.
+                messages.clear();
+                order.clear();
+                tx.execute_batch(
+                    "DELETE FROM messages; DELETE FROM dedup; DELETE FROM tags; DELETE FROM queues; \
+                     DELETE FROM deleted_queues; DELETE FROM move_tasks;",
+                )?;
+            }
             Change::Task(task) => {
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO move_tasks (task_id, source_arn, destination_arn, max_per_second, status, moved, to_move, failure_reason, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
