@@ -39,6 +39,10 @@ pub struct Config {
     #[arg(long, env = "SQS_LOCAL_DELETE_COOLDOWN", default_value_t = true, action = clap::ArgAction::Set)]
     pub delete_cooldown: bool,
 
+    /// Serve the admin and test API under /_admin/ (clock, peek, reset, faults).
+    #[arg(long, env = "SQS_LOCAL_ADMIN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub admin: bool,
+
     /// Largest request body accepted, in bytes; larger requests get 413.
     #[arg(long, env = "SQS_LOCAL_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -136,6 +140,7 @@ impl Config {
             region,
             purge_cooldown,
             delete_cooldown,
+            admin,
             max_body_bytes,
             max_connections,
             header_read_timeout,

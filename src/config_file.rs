@@ -39,6 +39,7 @@ pub struct FileSettings {
     pub region: Option<String>,
     pub purge_cooldown: Option<bool>,
     pub delete_cooldown: Option<bool>,
+    pub admin: Option<bool>,
     pub max_body_bytes: Option<usize>,
     pub max_connections: Option<usize>,
     pub header_read_timeout: Option<u64>,

@@ -13,11 +13,13 @@
 //!   `sqs::protocol::query_xml`.
 //! - [`engine`]: re-export of the engine crate (its crate docs say how to add a backend);
 //!   [`error`] is its error table, the one table of SQS errors.
+//! - [`admin`]: the admin and test API under `/_admin/` (clock, peek, resets, fault rules).
 //! - [`config`]: settings from flags, environment and [`config_file`]; [`predefined`]: queues created at startup.
 
 pub use sqs_local_engine as engine;
 pub use sqs_local_engine::error;
 
+pub mod admin;
 pub mod config;
 pub mod config_file;
 pub mod hex;

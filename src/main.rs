@@ -55,7 +55,7 @@ async fn main() -> std::process::ExitCode {
     };
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
     println!("sqs-local listening on http://{local} (account {}, region {})", config.account_id, config.region);
-    let state = Arc::new(AppState { engine, config });
+    let state = Arc::new(AppState::new(engine, config));
     sqs_local::http::server::run(listener, state, shutdown_signal()).await;
     std::process::ExitCode::SUCCESS
 }
@@ -77,20 +77,13 @@ async fn start_engine(config: &Config) -> Result<Engine, String> {
     Engine::start(Arc::new(opened.backend), clock, config.engine_settings()).await.map_err(|e| e.to_string())
 }
 
-/// The config file's queues, then a `--queues-file`'s; before the port opens, so that `/health`
-/// (and any client) finds them once it can connect.
+/// The configured queues, before the port opens, so that `/health` (and any client) finds them
+/// once it can connect.
 async fn create_predefined_queues(engine: &Engine, config: &Config) -> Result<(), String> {
-    let mut specs = config.queues.clone();
-    if let Some(path) = &config.queues_file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-        specs.extend(sqs_local::predefined::specs_from_json(path, &text)?);
+    let count = sqs_local::predefined::create_configured(engine, config).await?;
+    if count > 0 {
+        println!("sqs-local has the {count} queues of its configuration");
     }
-    if specs.is_empty() {
-        return Ok(());
-    }
-    let namespace = config.namespace()?;
-    let count = sqs_local::predefined::create_all(engine, namespace, &specs).await?;
-    println!("sqs-local has the {count} queues of its configuration");
     Ok(())
 }
 

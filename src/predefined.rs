@@ -49,6 +49,20 @@ pub struct QueueSpec {
     pub origin: String,
 }
 
+/// The config file's queues, then a `--queues-file`'s: created, or brought up to date; returns how
+/// many.
+pub async fn create_configured(engine: &Engine, config: &crate::config::Config) -> Result<usize, String> {
+    let mut specs = config.queues.clone();
+    if let Some(path) = &config.queues_file {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        specs.extend(specs_from_json(path, &text)?);
+    }
+    if specs.is_empty() {
+        return Ok(0);
+    }
+    create_all(engine, config.namespace()?, &specs).await
+}
+
 /// Creates (or brings up to date) every spec's queue, dead-letter queues first; returns how many,
 /// or a message naming the spec's origin.
 pub async fn create_all(engine: &Engine, namespace: Namespace, specs: &[QueueSpec]) -> Result<usize, String> {

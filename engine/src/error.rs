@@ -49,6 +49,8 @@ macro_rules! error_table {
             pub fn fault(self) -> Fault {
                 match self { $(ErrorCode::$variant => Fault::$fault,)* }
             }
+            /// Every row of the table.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
         }
     };
 }
@@ -84,6 +86,21 @@ error_table! {
     MalformedInput => ("MalformedQueryString", "com.amazon.coral.service#SerializationException", 400, Sender);
     RequestEntityTooLarge => ("RequestEntityTooLarge", "com.amazon.coral.service#RequestEntityTooLargeException", 413, Sender);
     InternalError => ("InternalError", "com.amazon.coral.service#InternalFailure", 500, Receiver);
+    // Common errors of every AWS service (CommonErrors page): sqs-local never answers them of its
+    // own accord, but the admin API's fault rules inject them. The JSON shape names are those of
+    // AWS's coral front end; unverified for SQS.
+    ThrottlingException => ("ThrottlingException", "com.amazon.coral.availability#ThrottlingException", 400, Sender);
+    ServiceUnavailable => ("ServiceUnavailable", "com.amazon.coral.availability#ServiceUnavailableException", 503, Receiver);
+}
+
+impl ErrorCode {
+    /// The row named by its Query code or its JSON shape name (with or without the namespace).
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|code| {
+            let shape = code.json_type();
+            code.query_code() == name || shape == name || shape.rsplit('#').next() == Some(name)
+        })
+    }
 }
 
 /// An SQS error: a row of the table plus AWS's message text.

@@ -1,9 +1,9 @@
 //! Which API a request on the port is for.
 //!
 //! # The routing rule
-//! 1. By path, first: `GET /health` is the health check. Paths of sqs-local's own (later
-//!    `/metrics`, `/_admin/...`, `/console`) go here; none of them can be an AWS queue path, which
-//!    is `/<account>/<name>` or `/queue/...`.
+//! 1. By path, first: `GET /health` is the health check, `/_admin/...` the admin API (unless it
+//!    is off). Paths of sqs-local's own (later `/metrics`, `/console`) go here; none of them can be
+//!    an AWS queue path, which is `/<account>/<name>` or `/queue/...`.
 //! 2. Everything else is an AWS API request, for the service ([`AwsService`]) decided by, in order:
 //!    - the SigV4 credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request` in
 //!      the `Authorization` header, or `X-Amz-Credential` in the query string) when the request is
@@ -27,6 +27,8 @@ use crate::sqs::X_AMZ_TARGET;
 pub enum Route {
     /// `GET /health`.
     Health,
+    /// `/_admin/...`: the admin and test API (when it is on).
+    Admin,
     /// An AWS API request; which service is decided once the body is read ([`aws_service`]).
     Aws,
 }
@@ -39,11 +41,18 @@ pub enum AwsService {
 }
 
 /// The route of a request, from its head.
-pub fn route(parts: &Parts) -> Route {
-    match (parts.method.clone(), parts.uri.path()) {
+pub fn route(parts: &Parts, admin: bool) -> Route {
+    let path = parts.uri.path();
+    match (parts.method.clone(), path) {
         (Method::GET, "/health") if parts.uri.query().is_none() => Route::Health,
+        _ if admin && is_admin_path(path) => Route::Admin,
         _ => Route::Aws,
     }
+}
+
+/// `/_admin` and below (`_` cannot start an account id, so no queue URL path looks like it).
+fn is_admin_path(path: &str) -> bool {
+    path.strip_prefix(crate::admin::PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// SNS's actions (botocore's SNS model), for routing unsigned Query requests.
@@ -148,10 +157,14 @@ mod tests {
 
     #[test]
     fn paths_of_our_own_come_first() {
-        assert_eq!(route(&parts("GET", "/health", &[])), Route::Health);
-        assert_eq!(route(&parts("POST", "/health", &[])), Route::Aws);
-        assert_eq!(route(&parts("GET", "/health?Action=ListQueues", &[])), Route::Aws);
-        assert_eq!(route(&parts("POST", "/", &[])), Route::Aws);
+        assert_eq!(route(&parts("GET", "/health", &[]), true), Route::Health);
+        assert_eq!(route(&parts("POST", "/health", &[]), true), Route::Aws);
+        assert_eq!(route(&parts("GET", "/health?Action=ListQueues", &[]), true), Route::Aws);
+        assert_eq!(route(&parts("POST", "/", &[]), true), Route::Aws);
+        assert_eq!(route(&parts("POST", "/_admin/reset", &[]), true), Route::Admin);
+        assert_eq!(route(&parts("GET", "/_admin", &[]), true), Route::Admin);
+        assert_eq!(route(&parts("GET", "/_administrator", &[]), true), Route::Aws);
+        assert_eq!(route(&parts("POST", "/_admin/reset", &[]), false), Route::Aws, "off: an AWS path like any other");
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The one hyper service: assigns a request id, routes the request (see [`super::router`]), and
 //! for AWS requests collects the body under a size limit and hands it to the service's handler.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -11,29 +10,54 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::Request;
 
 use super::router::{self, AwsService, Route};
+use crate::admin::faults::Faults;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{ErrorCode, SqsError};
 use crate::sqs::{self, protocol::HttpResponse};
 
-/// What every request needs: the engine and the settings.
+/// What every request needs: the engine, the settings, the admin API's fault rules.
 pub struct AppState {
     pub engine: Engine,
     pub config: Config,
+    pub faults: Faults,
 }
 
-/// Handles one HTTP request. Never fails: every problem becomes an error response.
-pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<HttpResponse, Infallible> {
+impl AppState {
+    pub fn new(engine: Engine, config: Config) -> Self {
+        AppState { engine, config, faults: Faults::default() }
+    }
+}
+
+/// The connection is closed without an answer (a fault rule's `dropConnection`).
+#[derive(Debug)]
+pub struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// Handles one HTTP request. Every problem becomes an error response; the only error is a fault
+/// rule's dropped connection.
+pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<HttpResponse, DropConnection> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
-    Ok(match router::route(&parts) {
+    Ok(match router::route(&parts, state.config.admin) {
         Route::Health => health(),
+        Route::Admin => {
+            let body = collect_body(body, state.config.max_body_bytes).await;
+            crate::admin::handle(&state, &parts, body).await
+        }
         Route::Aws => {
             let body = collect_body(body, state.config.max_body_bytes).await;
             let service = body.as_ref().map_or(AwsService::Sqs, |b| router::aws_service(&parts, b));
             match service {
                 // SNS is not served yet: its requests get SQS's answer to an action it does not have.
-                AwsService::Sqs | AwsService::Sns => sqs::handle(&state, parts, body, &request_id).await,
+                AwsService::Sqs | AwsService::Sns => sqs::handle(&state, parts, body, &request_id).await?,
             }
         }
     })

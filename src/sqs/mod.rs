@@ -12,7 +12,7 @@ use tracing::Instrument;
 use self::api::RequestContext;
 use self::protocol::{HttpResponse, Incoming, Protocol};
 use crate::error::{ErrorCode, SqsError};
-use crate::http::service::AppState;
+use crate::http::service::{AppState, DropConnection};
 
 /// `X-Amz-Target: AmazonSQS.<Action>` (JSON 1.0).
 pub const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
@@ -30,8 +30,14 @@ fn header<'a>(parts: &'a Parts, name: &HeaderName) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Handles one SQS request. Never fails: every problem becomes an SQS error response.
-pub async fn handle(state: &AppState, parts: Parts, body: Result<Bytes, SqsError>, request_id: &str) -> HttpResponse {
+/// Handles one SQS request. Every problem becomes an SQS error response; a fault rule may drop
+/// the connection instead.
+pub async fn handle(
+    state: &AppState,
+    parts: Parts,
+    body: Result<Bytes, SqsError>,
+    request_id: &str,
+) -> Result<HttpResponse, DropConnection> {
     let head = Head {
         target: header(&parts, &X_AMZ_TARGET),
         content_type: header(&parts, &CONTENT_TYPE),
@@ -39,15 +45,28 @@ pub async fn handle(state: &AppState, parts: Parts, body: Result<Bytes, SqsError
     };
     let mut protocol = protocol::detect(head.target, head.content_type, header(&parts, &ACCEPT));
     match respond(state, &parts, &head, body, &mut protocol, request_id).await {
-        Ok(response) => response,
-        Err(error) => {
+        Ok(response) => Ok(response),
+        Err(Failed::Dropped) => Err(DropConnection),
+        Err(Failed::Error(error)) => {
             if error.code == ErrorCode::InternalError {
                 tracing::error!(request_id, %error, "internal error");
             } else {
                 tracing::debug!(request_id, %error, "request failed");
             }
-            protocol::encode_error(protocol, &error, request_id)
+            Ok(protocol::encode_error(protocol, &error, request_id))
         }
+    }
+}
+
+/// How a request failed: with an SQS error, or by a fault rule's dropped connection.
+enum Failed {
+    Error(SqsError),
+    Dropped,
+}
+
+impl From<SqsError> for Failed {
+    fn from(error: SqsError) -> Self {
+        Failed::Error(error)
     }
 }
 
@@ -58,7 +77,7 @@ async fn respond(
     body: Result<Bytes, SqsError>,
     protocol: &mut Protocol,
     request_id: &str,
-) -> Result<HttpResponse, SqsError> {
+) -> Result<HttpResponse, Failed> {
     let body = body?;
     let incoming = Incoming {
         path: parts.uri.path(),
@@ -68,7 +87,16 @@ async fn respond(
         host: head.host,
         body: &body,
     };
-    let (action, request) = protocol::decode(protocol, &incoming)?;
+    let protocol::Decoded { action, request, queue } = protocol::decode(protocol, &incoming)?;
+    if let Some(injected) = state.faults.check(action, queue.as_deref()) {
+        tokio::time::sleep(injected.latency).await;
+        if injected.drop_connection {
+            return Err(Failed::Dropped);
+        }
+        if let Some(error) = injected.error {
+            return Err(Failed::Error(error));
+        }
+    }
     let ctx = RequestContext {
         base_url: state.config.base_url(head.host),
         trace_header: header(parts, &X_AMZN_TRACE_ID).map(str::to_string),

@@ -41,7 +41,7 @@ pub async fn start_server_with(mut config: Config) -> TestServer {
     let addr = listener.local_addr().unwrap();
     config.port = addr.port();
     let engine = Engine::in_memory(Arc::new(TokioClock::new()), config.engine_settings());
-    let state = Arc::new(AppState { engine: engine.clone(), config });
+    let state = Arc::new(AppState::new(engine.clone(), config));
     tokio::spawn(sqs_local::http::server::run(listener, state, std::future::pending()));
     TestServer { addr: addr.to_string(), engine }
 }

@@ -177,6 +177,19 @@ fn type_mismatch(error: &serde_json::Error) -> SqsError {
     SqsError::new(ErrorCode::MalformedInput, message)
 }
 
+/// The name of the queue a parameter document names: by `QueueUrl` (its last path segment),
+/// `QueueName`, or a move task's `SourceArn` (its last `:` part).
+pub fn named_queue(document: &Value) -> Option<String> {
+    let member = |name: &str| document.get(name).and_then(Value::as_str);
+    let name = match (member("QueueUrl"), member("QueueName"), member("SourceArn")) {
+        (Some(url), _, _) => url.rsplit('/').next(),
+        (None, Some(name), _) => Some(name),
+        (None, None, Some(arn)) => arn.rsplit(':').next(),
+        _ => None,
+    };
+    name.filter(|n| !n.is_empty()).map(str::to_string)
+}
+
 /// Turns the JSON-shaped parameter document of `action` into its typed request.
 pub fn decode(action: Action, document: Value) -> SqsResult<Request> {
     let document = match document {

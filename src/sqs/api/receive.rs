@@ -77,6 +77,11 @@ fn selected_system_attributes(names: &[String]) -> Vec<&'static str> {
     SYSTEM_ATTRIBUTES.iter().copied().filter(|a| names.iter().any(|n| n == a)).collect()
 }
 
+/// Every system attribute a message has, by name (what `AttributeNames=All` returns).
+pub fn system_attributes(m: &ReceivedMessage, sender_id: &str) -> BTreeMap<&'static str, String> {
+    SYSTEM_ATTRIBUTES.iter().filter_map(|name| Some((*name, system_attribute(m, name, sender_id)?))).collect()
+}
+
 fn system_attribute(m: &ReceivedMessage, name: &str, sender_id: &str) -> Option<String> {
     Some(match name {
         "ApproximateFirstReceiveTimestamp" => m.first_received_at.to_string(),

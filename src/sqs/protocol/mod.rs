@@ -56,9 +56,23 @@ pub fn detect(target: Option<&str>, content_type: Option<&str>, accept: Option<&
     }
 }
 
+/// A decoded request.
+#[derive(Debug)]
+pub struct Decoded {
+    pub action: Action,
+    pub request: Request,
+    /// The queue the request names, by name (see [`api::named_queue`]).
+    pub queue: Option<String>,
+}
+
+fn decoded(action: Action, document: serde_json::Value) -> SqsResult<Decoded> {
+    let queue = api::named_queue(&document);
+    Ok(Decoded { action, request: api::decode(action, document)?, queue })
+}
+
 /// Decodes a request into its action and typed form. A Query request carrying the legacy
 /// `ContentType=JSON` parameter switches `protocol` to [`Protocol::QueryJson`].
-pub fn decode(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<(Action, Request)> {
+pub fn decode(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<Decoded> {
     match protocol {
         Protocol::Json => {
             let target = incoming
@@ -66,13 +80,13 @@ pub fn decode(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<(Ac
                 .ok_or_else(|| SqsError::new(ErrorCode::UnknownOperation, "Missing X-Amz-Target header."))?;
             let action = json::action_from_target(target)?;
             let document = json::parse_body(incoming.body)?;
-            Ok((action, api::decode(action, document)?))
+            decoded(action, document)
         }
         Protocol::Query | Protocol::QueryJson => decode_query(protocol, incoming),
     }
 }
 
-fn decode_query(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<(Action, Request)> {
+fn decode_query(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<Decoded> {
     let mut params = match incoming.query {
         Some(q) => query::parse_form(q.as_bytes())?,
         None => Vec::new(),
@@ -109,7 +123,7 @@ fn decode_query(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<(
         }
     }
     let document = query::to_document(action, &params);
-    Ok((action, api::decode(action, document)?))
+    decoded(action, document)
 }
 
 /// An HTTP response ready for hyper.
