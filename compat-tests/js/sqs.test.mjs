@@ -276,3 +276,54 @@ test("13 purge and counters", async () => {
   assert.deepEqual(Attributes, { ApproximateNumberOfMessages: "2", ApproximateNumberOfMessagesNotVisible: "1" });
   await sqs.send(new PurgeQueueCommand({ QueueUrl }));
 });
+
+// Scenario 16: the SDK's standard retry strategy (the default, 3 attempts in all) against the
+// admin API's fault rules: throttling codes and 5xx are retried, then raised; an ordinary 400 is
+// raised at once; a dropped connection is retried. `fired` counts the attempts that arrived.
+async function admin(method, path, body) {
+  const response = await fetch(endpoint + "/_admin" + path, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return response.json();
+}
+const fired = async (rule) => (await admin("GET", "/faults")).faults.find((r) => r.id === rule.id).fired;
+
+test("16 retries on injected faults", async () => {
+  const queue = name();
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queue }));
+  try {
+    for (const [code, status] of [
+      ["ThrottlingException", 400],
+      ["RequestThrottled", 403],
+      ["InternalError", 500],
+      ["ServiceUnavailable", 503],
+    ]) {
+      let rule = await admin("POST", "/faults", { action: "SendMessage", queue, error: code, count: 2 });
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "after two failures" }));
+      assert.equal(await fired(rule), 2, code);
+      rule = await admin("POST", "/faults", { action: "SendMessage", queue, error: code });
+      await assert.rejects(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "never" })), (e) => {
+        assert.equal(e.$metadata.httpStatusCode, status, code);
+        assert.equal(e.$metadata.attempts, 3, code);
+        return true;
+      });
+      assert.equal(await fired(rule), 3, code);
+      await admin("DELETE", "/faults");
+    }
+    const rule = await admin("POST", "/faults", { action: "SendMessage", queue, error: "InvalidParameterValue" });
+    await assert.rejects(sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "m" })), (e) => {
+      assert.equal(e.name, "InvalidParameterValue");
+      assert.equal(e.$metadata.attempts, 1);
+      return true;
+    });
+    assert.equal(await fired(rule), 1, "a 400 is not retried");
+    await admin("DELETE", "/faults");
+    const dropped = await admin("POST", "/faults", { action: "SendMessage", queue, dropConnection: true, count: 1 });
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "after a reconnect" }));
+    assert.equal(await fired(dropped), 1);
+  } finally {
+    await admin("DELETE", "/faults");
+  }
+});
