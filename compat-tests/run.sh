@@ -85,10 +85,10 @@ run_rust() { # run_rust LABEL
   f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$report" | tail -1)
   tally "$1" "$report" "${p:-0}" "${f:-1}" '^test .* FAILED$'
 }
-run_pytest "boto3 1.43 (JSON 1.0)" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py"
+run_pytest "boto3 1.43 (JSON 1.0)" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_readme_fixture.py"
 run_pytest "aws CLI v1 1.45 (JSON 1.0)" "$here/.venv" json "$here/python/test_cli.py"
 run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0)" "$here/.venv" json "$here/celery/test_celery.py"
-run_pytest "boto3 1.28.60 (Query)" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py"
+run_pytest "boto3 1.28.60 (Query)" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_readme_fixture.py"
 run_node "JS SDK v3 3.1175 (JSON 1.0)"
 run_rust "Rust aws-sdk-sqs 1.x (JSON 1.0)"
 
