@@ -1,5 +1,5 @@
 # `make test` is the one command that runs every test; CI runs exactly it (.ci/run).
-.PHONY: test lint unit compat image-test run bench static image
+.PHONY: test lint unit test-tools compat image-test run bench static image
 
 test: lint unit compat image-test
 
@@ -7,8 +7,12 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-unit:
+unit: test-tools
 	cargo test --workspace --all-targets
+
+# Debian packages some tests use (promtool); installed when missing and possible.
+test-tools:
+	scripts/test-tools.sh
 
 # The real clients against the static binary the container image ships.
 compat: static

@@ -43,6 +43,15 @@ pub struct Config {
     #[arg(long, env = "SQS_LOCAL_ADMIN", default_value_t = true, action = clap::ArgAction::Set)]
     pub admin: bool,
 
+    /// Log lines as text or as one JSON object a line. Logs are quiet by default; RUST_LOG=sqs_local=info
+    /// logs one line per request (request id, action, queue, outcome, latency).
+    #[arg(long, env = "SQS_LOCAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Count requests and messages for GET /metrics (Prometheus).
+    #[arg(long, env = "SQS_LOCAL_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
+
     /// Largest request body accepted, in bytes; larger requests get 413.
     #[arg(long, env = "SQS_LOCAL_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -89,6 +98,14 @@ pub struct Config {
     /// 200 (for container health checks).
     #[arg(long)]
     pub healthcheck: bool,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {
@@ -141,6 +158,8 @@ impl Config {
             purge_cooldown,
             delete_cooldown,
             admin,
+            metrics,
+            log_format,
             max_body_bytes,
             max_connections,
             header_read_timeout,

@@ -40,6 +40,8 @@ pub struct FileSettings {
     pub purge_cooldown: Option<bool>,
     pub delete_cooldown: Option<bool>,
     pub admin: Option<bool>,
+    pub metrics: Option<bool>,
+    pub log_format: Option<crate::config::LogFormat>,
     pub max_body_bytes: Option<usize>,
     pub max_connections: Option<usize>,
     pub header_read_timeout: Option<u64>,

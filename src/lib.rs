@@ -14,6 +14,8 @@
 //! - [`engine`]: re-export of the engine crate (its crate docs say how to add a backend);
 //!   [`error`] is its error table, the one table of SQS errors.
 //! - [`admin`]: the admin and test API under `/_admin/` (clock, peek, resets, fault rules).
+//! - [`console`]: the web console at `/console`, embedded in the binary.
+//! - [`metrics`]: `/metrics` in Prometheus text format.
 //! - [`config`]: settings from flags, environment and [`config_file`]; [`predefined`]: queues created at startup.
 
 pub use sqs_local_engine as engine;
@@ -22,7 +24,9 @@ pub use sqs_local_engine::error;
 pub mod admin;
 pub mod config;
 pub mod config_file;
+pub mod console;
 pub mod hex;
 pub mod http;
+pub mod metrics;
 pub mod predefined;
 pub mod sqs;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sqs_local::config::Config;
+use sqs_local::config::{Config, LogFormat};
 use sqs_local::engine::backend::sqlite;
 use sqs_local::engine::clock::{Clock, TokioClock};
 use sqs_local::engine::Engine;
@@ -30,9 +30,16 @@ async fn main() -> std::process::ExitCode {
         eprintln!("sqs-local: {e}");
         return std::process::ExitCode::FAILURE;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter)
+            .init(),
+    }
     // Recovery first, then the port: a client that can connect finds every queue there.
     let engine = match start_engine(&config).await {
         Ok(engine) => engine,
@@ -55,6 +62,9 @@ async fn main() -> std::process::ExitCode {
     };
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
     println!("sqs-local listening on http://{local} (account {}, region {})", config.account_id, config.region);
+    if config.admin {
+        println!("sqs-local console: http://{local}{}", sqs_local::console::PATH);
+    }
     let state = Arc::new(AppState::new(engine, config));
     sqs_local::http::server::run(listener, state, shutdown_signal()).await;
     std::process::ExitCode::SUCCESS

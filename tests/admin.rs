@@ -298,6 +298,20 @@ fn peek_shows_in_flight_and_delayed_messages_and_changes_nothing() {
     let (_, two) = s.admin("GET", &format!("/_admin/queues/peek/messages?limit=2&nextToken={token}"), Value::Null);
     assert_eq!(bodies_of_peek(&two), vec!["ready"]);
     assert!(two.get("nextToken").is_none());
+
+    // Deleting a peeked message (here the delayed one) by its position and id.
+    let later = &page["messages"][1];
+    let path = |id: &Value| {
+        format!(
+            "/_admin/queues/peek/messages/{}?messageId={}",
+            later["position"].as_str().unwrap(),
+            id.as_str().unwrap()
+        )
+    };
+    assert_eq!(s.admin("DELETE", &path(&messages[0]["messageId"]), Value::Null).0, 404, "another message's id");
+    assert_eq!(s.admin("DELETE", &path(&later["messageId"]), Value::Null).0, 200);
+    assert_eq!(s.attribute(&url, "ApproximateNumberOfMessagesDelayed"), "0");
+    assert_eq!(s.admin("DELETE", "/_admin/queues/peek/messages/x?messageId=y", Value::Null).0, 400);
 }
 
 fn bodies_of_peek(page: &Value) -> Vec<&str> {

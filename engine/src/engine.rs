@@ -13,7 +13,7 @@ use crate::backend::{Created, Purge, QueueBackend, StartTask, Update};
 use crate::clock::{Clock, Millis, OffsetClock};
 use crate::error::{ErrorCode, SqsError, SqsResult};
 use crate::limits::{self, secs};
-use crate::message::{NewMessage, PeekPage, ReceiveRequest, ReceivedMessage, SendOutcome};
+use crate::message::{NewMessage, PeekPage, ReceiveRequest, Received, SendOutcome};
 use crate::move_task::{self, MoveTask, MoveTaskStatus};
 use crate::queue::{NewQueue, QueueCounts, QueueInfo, QueueSettings};
 use crate::types::{Namespace, QueueId};
@@ -144,6 +144,11 @@ impl Engine {
         self.backend().reset_queue(id, self.now()).await
     }
 
+    /// Deletes the message a peek showed at `position`, if it is still the one with `message_id`.
+    pub async fn delete_at(&self, id: &QueueId, position: u64, message_id: uuid::Uuid) -> SqsResult<bool> {
+        self.backend().delete_at(id, position, message_id, self.now()).await
+    }
+
     /// A page of a queue's messages in every state, changing nothing.
     pub async fn peek(&self, id: &QueueId, after: Option<u64>, limit: usize) -> SqsResult<PeekPage> {
         self.backend().peek(id, after, limit, self.now()).await
@@ -256,13 +261,14 @@ impl Engine {
         id: &QueueId,
         request: &ReceiveRequest,
         wait_seconds: Option<u32>,
-    ) -> SqsResult<Vec<ReceivedMessage>> {
+    ) -> SqsResult<Received> {
         let wait_seconds = match wait_seconds {
             Some(w) => w,
             None => self.queue(id).await?.config().receive_wait_seconds,
         };
         let deadline = self.now().saturating_add(secs(wait_seconds));
         let mut waited = false;
+        let mut dead_lettered = 0;
         loop {
             // Register interest before looking, so a change between the look and the wait is not missed.
             let wake = self.backend().watch(id);
@@ -272,11 +278,14 @@ impl Engine {
             let now = self.now();
             let batch = match self.backend().receive(id, request, now).await {
                 Ok(batch) => batch,
-                Err(e) if waited && e.code == ErrorCode::QueueDoesNotExist => return Ok(Vec::new()),
+                Err(e) if waited && e.code == ErrorCode::QueueDoesNotExist => {
+                    return Ok(Received { messages: Vec::new(), dead_lettered })
+                }
                 Err(e) => return Err(e),
             };
+            dead_lettered += batch.dead_lettered;
             if !batch.messages.is_empty() || now >= deadline || self.inner.stopping.load(Ordering::SeqCst) {
-                return Ok(batch.messages);
+                return Ok(Received { messages: batch.messages, dead_lettered });
             }
             let wake_at = batch.next_due.map_or(deadline, |due| due.min(deadline));
             tokio::select! {

@@ -92,6 +92,16 @@ pub struct ReceiveBatch {
     pub messages: Vec<ReceivedMessage>,
     /// When a delay or visibility timeout next ends (a long poll wakes then).
     pub next_due: Option<Millis>,
+    /// How many messages reached maxReceiveCount and moved to the dead-letter queue instead.
+    pub dead_lettered: u64,
+}
+
+/// What a receive (with any waiting) produced.
+#[derive(Debug, Default)]
+pub struct Received {
+    pub messages: Vec<ReceivedMessage>,
+    /// How many messages moved to the dead-letter queue on the way.
+    pub dead_lettered: u64,
 }
 
 /// A message as one receive hands it out.
@@ -141,6 +151,8 @@ impl PeekState {
 pub struct PeekedMessage {
     /// What a receive would hand out, except that `receipt_handle` is empty (a peek hands out none).
     pub message: ReceivedMessage,
+    /// Where the message is in its queue: [`crate::Engine::delete_at`] deletes it by this.
+    pub position: u64,
     pub state: PeekState,
     /// When an in-flight or delayed message becomes visible; `None` when it is available.
     pub visible_at: Option<Millis>,

@@ -6,6 +6,7 @@
 //! | `GET /_admin/clock` | `{"now", "offsetMs"}` |
 //! | `POST /_admin/clock/advance` `{"seconds": N}` | moves the clock forward; `{"now", "offsetMs"}` |
 //! | `GET /_admin/queues/<name>/messages?limit=&nextToken=` | every message, any state, unchanged |
+//! | `DELETE /_admin/queues/<name>/messages/<position>?messageId=` | deletes a peeked message |
 //! | `POST /_admin/queues/<name>/reset` | empties the queue, its dedup window and cooldowns |
 //! | `POST /_admin/reset` | no queues but the configured ones, clock offset 0, no faults |
 //! | `POST /_admin/faults` (a [`faults::NewRule`]) | the rule with its `id` |
@@ -99,6 +100,9 @@ async fn route(state: &AppState, parts: &Parts, body: Result<Bytes, SqsError>) -
             advance(state, request).await
         }
         (&Method::GET, ["queues", name, "messages"]) => peek(state, name, parts.uri.query()).await,
+        (&Method::DELETE, ["queues", name, "messages", position]) => {
+            delete_at(state, name, position, parts.uri.query()).await
+        }
         (&Method::POST, ["queues", name, "reset"]) => {
             state.engine.reset_queue(&queue_id(state, name)?).await?;
             ok(json!({"reset": name}))
@@ -117,7 +121,14 @@ async fn route(state: &AppState, parts: &Parts, body: Result<Bytes, SqsError>) -
             true => ok(json!({"deleted": id})),
             false => Err(AdminError::not_found(format!("there is no fault rule {id}"))),
         },
-        (_, ["clock"] | ["clock", "advance"] | ["queues", _, "messages" | "reset"] | ["reset"])
+        (
+            _,
+            ["clock"]
+            | ["clock", "advance"]
+            | ["queues", _, "messages" | "reset"]
+            | ["queues", _, "messages", _]
+            | ["reset"],
+        )
         | (_, ["faults"] | ["faults", _]) => Err(AdminError(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
@@ -179,13 +190,33 @@ async fn reset(state: &AppState) -> AdminResult {
     Ok((StatusCode::OK, json!({"reset": true, "queues": created})))
 }
 
+fn query_params(query: Option<&str>) -> Result<BTreeMap<String, String>, AdminError> {
+    Ok(crate::sqs::protocol::query::parse_form(query.unwrap_or("").as_bytes())
+        .map_err(|_| AdminError::bad_request("the query string cannot be read"))?
+        .into_iter()
+        .collect())
+}
+
+/// Deletes the message a peek showed at `position`, named again by its `messageId` (so that a
+/// stale page cannot delete another message).
+async fn delete_at(state: &AppState, name: &str, position: &str, query: Option<&str>) -> AdminResult {
+    let id = queue_id(state, name)?;
+    let position = position.parse().map_err(|_| AdminError::bad_request("the position is not one a peek gave"))?;
+    let params = query_params(query)?;
+    let message_id = params
+        .get("messageId")
+        .and_then(|m| uuid::Uuid::parse_str(m).ok())
+        .ok_or_else(|| AdminError::bad_request("messageId (the message's id from the peek) is required"))?;
+    match state.engine.delete_at(&id, position, message_id).await? {
+        true => Ok((StatusCode::OK, json!({"deleted": message_id.to_string()}))),
+        false => Err(AdminError::not_found(format!("message {message_id} is no longer in {name}"))),
+    }
+}
+
 /// `limit` (1 to 1000, default 1000) and `nextToken` (from the previous page).
 async fn peek(state: &AppState, name: &str, query: Option<&str>) -> AdminResult {
     let id = queue_id(state, name)?;
-    let params: BTreeMap<String, String> = crate::sqs::protocol::query::parse_form(query.unwrap_or("").as_bytes())
-        .map_err(|_| AdminError::bad_request("the query string cannot be read"))?
-        .into_iter()
-        .collect();
+    let params = query_params(query)?;
     let limit = match params.get("limit") {
         Some(limit) => limit
             .parse::<usize>()
@@ -214,6 +245,7 @@ fn peeked_json(peeked: &PeekedMessage, sender_id: &str) -> Value {
         m.attributes.iter().map(|(name, value)| (name.clone(), WireAttributeValue::from_value(value))).collect();
     json!({
         "messageId": m.id.to_string(),
+        "position": peeked.position.to_string(),
         "body": &*m.body,
         "state": peeked.state.as_str(),
         "receiveCount": m.receive_count,

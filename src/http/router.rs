@@ -1,8 +1,9 @@
 //! Which API a request on the port is for.
 //!
 //! # The routing rule
-//! 1. By path, first: `GET /health` is the health check, `/_admin/...` the admin API (unless it
-//!    is off). Paths of sqs-local's own (later `/metrics`, `/console`) go here; none of them can be
+//! 1. By path, first: `GET /health` is the health check, `GET /metrics` the Prometheus metrics,
+//!    `/_admin/...` the admin API and `GET /console` the web console (unless the admin API is off).
+//!    Paths of sqs-local's own go here; none of them can be
 //!    an AWS queue path, which is `/<account>/<name>` or `/queue/...`.
 //! 2. Everything else is an AWS API request, for the service ([`AwsService`]) decided by, in order:
 //!    - the SigV4 credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request` in
@@ -29,6 +30,10 @@ pub enum Route {
     Health,
     /// `/_admin/...`: the admin and test API (when it is on).
     Admin,
+    /// `GET /metrics`: Prometheus metrics.
+    Metrics,
+    /// `GET /console` (and `/console/`): the web console (part of the admin API, off with it).
+    Console,
     /// An AWS API request; which service is decided once the body is read ([`aws_service`]).
     Aws,
 }
@@ -45,6 +50,8 @@ pub fn route(parts: &Parts, admin: bool) -> Route {
     let path = parts.uri.path();
     match (parts.method.clone(), path) {
         (Method::GET, "/health") if parts.uri.query().is_none() => Route::Health,
+        (Method::GET, "/metrics") if parts.uri.query().is_none() => Route::Metrics,
+        (Method::GET, "/console" | "/console/") if admin => Route::Console,
         _ if admin && is_admin_path(path) => Route::Admin,
         _ => Route::Aws,
     }
@@ -164,6 +171,8 @@ mod tests {
         assert_eq!(route(&parts("POST", "/_admin/reset", &[]), true), Route::Admin);
         assert_eq!(route(&parts("GET", "/_admin", &[]), true), Route::Admin);
         assert_eq!(route(&parts("GET", "/_administrator", &[]), true), Route::Aws);
+        assert_eq!(route(&parts("GET", "/console", &[]), true), Route::Console);
+        assert_eq!(route(&parts("GET", "/console", &[]), false), Route::Aws);
         assert_eq!(route(&parts("POST", "/_admin/reset", &[]), false), Route::Aws, "off: an AWS path like any other");
     }
 

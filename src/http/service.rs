@@ -14,6 +14,7 @@ use crate::admin::faults::Faults;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{ErrorCode, SqsError};
+use crate::metrics::Metrics;
 use crate::sqs::{self, protocol::HttpResponse};
 
 /// What every request needs: the engine, the settings, the admin API's fault rules.
@@ -21,11 +22,14 @@ pub struct AppState {
     pub engine: Engine,
     pub config: Config,
     pub faults: Faults,
+    /// `None` with `--metrics false`.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
     pub fn new(engine: Engine, config: Config) -> Self {
-        AppState { engine, config, faults: Faults::default() }
+        let metrics = config.metrics.then(Arc::<Metrics>::default);
+        AppState { engine, config, faults: Faults::default(), metrics }
     }
 }
 
@@ -48,6 +52,8 @@ pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<
     let (parts, body) = req.into_parts();
     Ok(match router::route(&parts, state.config.admin) {
         Route::Health => health(),
+        Route::Metrics => metrics(&state).await,
+        Route::Console => crate::console::page(),
         Route::Admin => {
             let body = collect_body(body, state.config.max_body_bytes).await;
             crate::admin::handle(&state, &parts, body).await
@@ -68,6 +74,22 @@ fn health() -> HttpResponse {
     let mut ok = hyper::Response::new(Full::new(Bytes::from_static(b"{\"status\":\"ok\"}")));
     ok.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     ok
+}
+
+/// `GET /metrics`: Prometheus text format (404 with `--metrics false`).
+async fn metrics(state: &AppState) -> HttpResponse {
+    let rendered = match &state.metrics {
+        Some(metrics) => metrics.render(&state.engine).await.map_err(|e| (500, e.message.to_string())),
+        None => Err((404, "metrics are off (--metrics false)".to_string())),
+    };
+    let (status, body, content_type) = match rendered {
+        Ok(text) => (200, text, "text/plain; version=0.0.4; charset=utf-8"),
+        Err((status, message)) => (status, message, "text/plain; charset=utf-8"),
+    };
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
 }
 
 /// Reads the whole body, refusing more than `limit` bytes.

@@ -4,6 +4,8 @@
 pub mod api;
 pub mod protocol;
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use hyper::header::{HeaderName, ACCEPT, CONTENT_TYPE, HOST};
 use hyper::http::request::Parts;
@@ -44,7 +46,8 @@ pub async fn handle(
         host: header(&parts, &HOST),
     };
     let mut protocol = protocol::detect(head.target, head.content_type, header(&parts, &ACCEPT));
-    match respond(state, &parts, &head, body, &mut protocol, request_id).await {
+    let started = Instant::now();
+    match respond(state, &parts, &head, body, &mut protocol, request_id, started).await {
         Ok(response) => Ok(response),
         Err(Failed::Dropped) => Err(DropConnection),
         Err(Failed::Error(error)) => {
@@ -77,6 +80,7 @@ async fn respond(
     body: Result<Bytes, SqsError>,
     protocol: &mut Protocol,
     request_id: &str,
+    started: Instant,
 ) -> Result<HttpResponse, Failed> {
     let body = body?;
     let incoming = Incoming {
@@ -88,7 +92,65 @@ async fn respond(
         body: &body,
     };
     let protocol::Decoded { action, request, queue } = protocol::decode(protocol, &incoming)?;
-    if let Some(injected) = state.faults.check(action, queue.as_deref()) {
+    let ctx = RequestContext {
+        base_url: state.config.base_url(head.host),
+        trace_header: header(parts, &X_AMZN_TRACE_ID).map(str::to_string),
+        namespace: state.engine.settings().default_namespace,
+    };
+    let result = serve(state, &ctx, action, request, queue.as_deref(), request_id).await;
+    record(state, action, queue.as_deref(), &result, started, request_id);
+    let response = result?;
+    tracing::debug!("ok");
+    Ok(protocol::encode(*protocol, action, &response, request_id))
+}
+
+/// Counts the request in the metrics and writes its log line (at info level, when asked).
+fn record(
+    state: &AppState,
+    action: api::Action,
+    queue: Option<&str>,
+    result: &Result<api::Response, Failed>,
+    started: Instant,
+    request_id: &str,
+) {
+    let latency = started.elapsed();
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(Failed::Error(e)) => e.code.query_code(),
+        Err(Failed::Dropped) => "dropped",
+    };
+    tracing::info!(
+        target: "sqs_local::request",
+        request_id,
+        action = action.name(),
+        queue = queue.unwrap_or(""),
+        outcome,
+        latency_ms = latency.as_secs_f64() * 1000.0,
+    );
+    let Some(metrics) = &state.metrics else { return };
+    match result {
+        Ok(response) => {
+            if let Some(queue) = queue {
+                metrics.messages(action, queue, response);
+            }
+            metrics.request(action, Ok(()), latency);
+        }
+        Err(Failed::Error(e)) => metrics.request(action, Err(e.code), latency),
+        // A dropped connection has no outcome a client saw.
+        Err(Failed::Dropped) => {}
+    }
+}
+
+/// Runs a decoded request, unless a fault rule hits it first.
+async fn serve(
+    state: &AppState,
+    ctx: &RequestContext,
+    action: api::Action,
+    request: api::Request,
+    queue: Option<&str>,
+    request_id: &str,
+) -> Result<api::Response, Failed> {
+    if let Some(injected) = state.faults.check(action, queue) {
         tokio::time::sleep(injected.latency).await;
         if injected.drop_connection {
             return Err(Failed::Dropped);
@@ -97,15 +159,8 @@ async fn respond(
             return Err(Failed::Error(error));
         }
     }
-    let ctx = RequestContext {
-        base_url: state.config.base_url(head.host),
-        trace_header: header(parts, &X_AMZN_TRACE_ID).map(str::to_string),
-        namespace: state.engine.settings().default_namespace,
-    };
     // `instrument`, not `span.enter()`: a guard held across the long-poll await would attach other
     // tasks' events to this request's span.
     let span = tracing::debug_span!("request", action = action.name(), request_id);
-    let response = api::dispatch(&state.engine, &ctx, request).instrument(span).await?;
-    tracing::debug!("ok");
-    Ok(protocol::encode(*protocol, action, &response, request_id))
+    Ok(api::dispatch(&state.engine, ctx, request).instrument(span).await?)
 }

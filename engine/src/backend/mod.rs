@@ -167,6 +167,10 @@ pub trait QueueBackend: Send + Sync + 'static {
     /// visibility, no transition applied.
     async fn peek(&self, id: &QueueId, after: Option<u64>, limit: usize, now: Millis) -> SqsResult<PeekPage>;
 
+    /// Deletes the message a peek showed at `position`, if it is still the one with `message_id`
+    /// (in any state); false when it is gone.
+    async fn delete_at(&self, id: &QueueId, position: u64, message_id: uuid::Uuid, now: Millis) -> SqsResult<bool>;
+
     /// Empties a queue, its deduplication window and its PurgeQueue rule.
     async fn reset_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()>;
 

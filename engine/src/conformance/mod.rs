@@ -97,7 +97,7 @@ impl TestQueue {
     }
 
     pub async fn receive_with(&self, request: &ReceiveRequest, wait_seconds: u32) -> Vec<ReceivedMessage> {
-        self.engine.receive(&self.id, request, Some(wait_seconds)).await.expect("queue exists")
+        self.engine.receive(&self.id, request, Some(wait_seconds)).await.expect("queue exists").messages
     }
 
     pub async fn delete(&self, handle: &str) -> SqsResult<()> {

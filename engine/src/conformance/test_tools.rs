@@ -69,6 +69,13 @@ pub async fn peek_shows_every_state_and_changes_nothing(factory: &Factory) {
     let got = q.receive(10).await;
     assert_eq!(bodies(&got), vec!["a", "b", "c"], "peeking locked no group");
     assert_eq!(got[0].receive_count, 1);
+
+    // Deleting what a peek showed, by its position, in any state.
+    let later = &all.messages[1];
+    assert!(!e.delete_at(&s.id, later.position, uuid::Uuid::nil()).await.unwrap(), "another message's id");
+    assert!(e.delete_at(&s.id, later.position, later.message.id).await.unwrap());
+    assert!(!e.delete_at(&s.id, later.position, later.message.id).await.unwrap(), "already gone");
+    assert_eq!(s.counts().await.delayed, 0);
 }
 
 /// A queue reset empties it and lifts the PurgeQueue rule and the deduplication window; the full

@@ -42,6 +42,9 @@ macro_rules! actions {
             pub fn from_name(name: &str) -> Option<Action> {
                 match name { $(stringify!($name) => Some(Action::$name),)* _ => None }
             }
+
+            /// Every action, in declaration order (`action as usize` indexes it).
+            pub const ALL: &'static [Action] = &[$(Action::$name,)*];
         }
     };
 }

@@ -54,6 +54,9 @@ pub struct MessageOut {
 pub struct ReceiveMessageResponse {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<MessageOut>,
+    /// Messages the receive moved to the dead-letter queue (for metrics; not on the wire).
+    #[serde(skip)]
+    pub dead_lettered: u64,
 }
 
 /// System attribute names a receive may ask for.
@@ -128,6 +131,8 @@ pub async fn receive_message(engine: &Engine, ctx: &RequestContext, r: ReceiveMe
         attempt_id: r.receive_request_attempt_id.as_deref().map(AttemptId::new).transpose()?,
     };
     let received = engine.receive(&id, &request, wait_seconds.map(|w| w as u32)).await?;
+    let dead_lettered = received.dead_lettered;
+    let received = received.messages;
 
     let system_names = if r.message_system_attribute_names.is_empty() {
         &r.attribute_names
@@ -157,5 +162,5 @@ pub async fn receive_message(engine: &Engine, ctx: &RequestContext, r: ReceiveMe
             }
         })
         .collect();
-    Ok(Response::ReceiveMessage(ReceiveMessageResponse { messages }))
+    Ok(Response::ReceiveMessage(ReceiveMessageResponse { messages, dead_lettered }))
 }

@@ -494,6 +494,20 @@ impl QueueBackend for MemoryBackend {
         self.with_queue(id, |queue| queue.lock().peek(&queue.ident, after, limit, now))
     }
 
+    async fn delete_at(&self, id: &QueueId, position: u64, message_id: uuid::Uuid, now: Millis) -> SqsResult<bool> {
+        let (deleted, pending) = self.with_queue(id, |queue| {
+            let mut st = queue.lock();
+            let deleted = st.delete_at(position, message_id, now);
+            let pending = self.record_queue(&mut st, &queue.ident, now);
+            drop(st);
+            // Deleting a FIFO group's head may unlock the group.
+            queue.wake();
+            (deleted, pending)
+        })?;
+        durable(pending).await?;
+        Ok(deleted)
+    }
+
     async fn reset_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()> {
         let pending = self.with_queue(id, |queue| {
             let mut st = queue.lock();

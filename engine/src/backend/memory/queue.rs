@@ -469,6 +469,7 @@ impl QueueState {
             );
         }
         batch.messages = deliveries.iter().filter_map(|d| self.received(ident, *d)).collect();
+        batch.dead_lettered = moved.len() as u64;
         if !moved.is_empty() {
             match dead_letters.and_then(|d| d.queue) {
                 Some((_, dlq)) => dlq.accept_dead_letters(moved, &ident.arn, now),
@@ -668,9 +669,20 @@ impl QueueState {
             };
             let Some(mut message) = self.received(ident, Delivery { seq, nonce: m.nonce }) else { continue };
             message.receipt_handle = String::new();
-            page.messages.push(PeekedMessage { message, state, visible_at });
+            page.messages.push(PeekedMessage { message, position: seq, state, visible_at });
         }
         page
+    }
+
+    /// Deletes the message at `position` if it is the one with `message_id` (the admin API's delete,
+    /// from a peek); false when it is not there.
+    pub fn delete_at(&mut self, position: u64, message_id: uuid::Uuid, now: Millis) -> bool {
+        self.refresh(now);
+        if self.store.get(position).is_none_or(|m| m.id != message_id) {
+            return false;
+        }
+        self.store.remove(position);
+        true
     }
 
     /// Purges and forgets the last purge (the admin API's queue reset: no 60-second rule after it).
