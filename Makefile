@@ -1,7 +1,7 @@
 # `make test` is the one command that runs every test; CI runs exactly it (.ci/run).
-.PHONY: test lint unit test-tools compat image-test run bench static image
+.PHONY: test lint unit test-tools compat console-test image-test run bench static image
 
-test: lint unit compat image-test
+test: lint unit compat console-test image-test
 
 lint:
 	cargo fmt --all -- --check
@@ -17,6 +17,10 @@ test-tools:
 # The real clients against the static binary the container image ships.
 compat: static
 	SQS_LOCAL_BIN=$(STATIC_BIN) compat-tests/run.sh
+
+# The web console in headless Chromium (installed if missing; skipped with a message if it cannot run).
+console-test: static
+	SQS_LOCAL_BIN=$(STATIC_BIN) console-tests/run.sh
 
 # The container image under podman (installed if missing; skipped with a message if it cannot run).
 image-test: static
