@@ -3,7 +3,8 @@
 #   - boto3 (current, JSON 1.0), the aws CLI v1, Celery + kombu (SQS transport),
 #   - boto3 1.28.60 / botocore 1.31.60 (AWS Query),
 #   - the JavaScript SDK v3 (@aws-sdk/client-sqs, MD5 checks on),
-#   - the Rust SDK (aws-sdk-sqs; tests/sdk.rs pointed at the binary).
+#   - the Rust SDK (aws-sdk-sqs; tests/sdk.rs pointed at the binary);
+# then all of them again (but the README fixture) against a server verifying SigV4 signatures.
 # Installs what it needs on first use: virtualenvs under compat-tests/.venv*, `npm ci` in
 # compat-tests/js (committed lockfile).
 # Prints a client x scenario summary and a final "N passed, N failed" line.
@@ -19,19 +20,23 @@ if [ -z "$bin" ]; then
   bin="$root/target/release/sqs-local"
 fi
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-log="$(mktemp)"
-"$bin" --port "$port" --purge-cooldown false --delete-cooldown false >"$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 || python3 - "$port" <<'PY' 2>/dev/null
+servers=()
+trap 'for s in "${servers[@]}"; do kill "$s" 2>/dev/null || true; wait "$s" 2>/dev/null || true; done' EXIT
+# start_server EXTRA_ARGS...: a fresh binary on a free port; sets $port.
+start_server() {
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+  "$bin" --port "$port" --purge-cooldown false --delete-cooldown false "$@" >"$(mktemp)" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 1 100); do
+    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 || python3 - "$port" <<'PY' 2>/dev/null
 import sys, urllib.request
 urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=1)
 PY
-  then break; fi
-  sleep 0.1
-done
+    then break; fi
+    sleep 0.1
+  done
+}
+start_server
 
 venv() { # venv DIR REQUIREMENTS
   local dir="$1" req="$2"
@@ -91,6 +96,17 @@ run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0)" "$here/.venv" json "$here/celery/
 run_pytest "boto3 1.28.60 (Query)" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_readme_fixture.py"
 run_node "JS SDK v3 3.1175 (JSON 1.0)"
 run_rust "Rust aws-sdk-sqs 1.x (JSON 1.0)"
+
+# The same clients against a server that verifies every signature (--credential test:test, the
+# keys they sign with): nothing in them changes.
+start_server --credential test:test --admin-token compat-admin
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" SQS_LOCAL_ADMIN_TOKEN=compat-admin
+run_pytest "boto3 1.43 (JSON 1.0), verified" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py"
+run_pytest "aws CLI v1 1.45 (JSON 1.0), verified" "$here/.venv" json "$here/python/test_cli.py"
+run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0), verified" "$here/.venv" json "$here/celery/test_celery.py"
+run_pytest "boto3 1.28.60 (Query), verified" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py"
+run_node "JS SDK v3 3.1175 (JSON 1.0), verified"
+run_rust "Rust aws-sdk-sqs 1.x (JSON 1.0), verified"
 
 echo
 echo "compat-tests: client x scenario (numbers from compat-tests/scenarios.md)"

@@ -43,6 +43,17 @@ pub struct Config {
     #[arg(long, env = "SQS_LOCAL_ADMIN", default_value_t = true, action = clap::ArgAction::Set)]
     pub admin: bool,
 
+    /// Verify SigV4 signatures: every request must be signed by one of these credentials
+    /// (ACCESS_KEY:SECRET[:ACCOUNT_ID], repeatable; the environment takes a comma-separated list).
+    /// Without any, requests are not verified.
+    #[arg(long = "credential", env = "SQS_LOCAL_CREDENTIALS", value_delimiter = ',')]
+    pub credentials: Vec<String>,
+
+    /// The token the admin API and console require (as `Authorization: Bearer <token>`) when
+    /// credentials are configured; without one, the admin API is closed then.
+    #[arg(long, env = "SQS_LOCAL_ADMIN_TOKEN")]
+    pub admin_token: Option<String>,
+
     /// Log lines as text or as one JSON object a line. Logs are quiet by default; RUST_LOG=sqs_local=info
     /// logs one line per request (request id, action, queue, outcome, latency).
     #[arg(long, env = "SQS_LOCAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -165,7 +176,12 @@ impl Config {
             header_read_timeout,
             sync_interval_ms
         );
-        from_file_optional!(advertised_url, data_dir, data_max_bytes, queues_file);
+        from_file_optional!(advertised_url, data_dir, data_max_bytes, queues_file, admin_token);
+        if let Some(credentials) = f.credentials {
+            if unset("credentials") {
+                config.credentials = credentials;
+            }
+        }
         config.queues = file.queues;
         Ok(config)
     }
@@ -178,6 +194,13 @@ impl Config {
                 crate::engine::types::InlineStr::CAPACITY
             )
         })
+    }
+
+    /// The credentials requests are verified against (none: verification is off).
+    pub fn credential_store(&self) -> Result<crate::auth::Credentials, String> {
+        let list =
+            self.credentials.iter().map(|text| crate::auth::Credential::parse(text)).collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::auth::Credentials::new(list))
     }
 
     /// Durable storage, when a data directory is given.

@@ -49,6 +49,9 @@ pub struct FileSettings {
     pub sync_interval_ms: Option<u64>,
     pub data_max_bytes: Option<u64>,
     pub queues_file: Option<String>,
+    /// `["ACCESS_KEY:SECRET:ACCOUNT_ID", ...]`, as `--credential`.
+    pub credentials: Option<Vec<String>>,
+    pub admin_token: Option<String>,
     #[serde(default)]
     queues: BTreeMap<Spanned<String>, QueueToml>,
 }

@@ -13,6 +13,8 @@
 //!   `sqs::protocol::query_xml`.
 //! - [`engine`]: re-export of the engine crate (its crate docs say how to add a backend);
 //!   [`error`] is its error table, the one table of SQS errors.
+//! - [`auth`]: who is calling: SigV4 verification against configured credentials, and the
+//!   caller's account and region.
 //! - [`admin`]: the admin and test API under `/_admin/` (clock, peek, resets, fault rules).
 //! - [`console`]: the web console at `/console`, embedded in the binary.
 //! - [`metrics`]: `/metrics` in Prometheus text format.
@@ -22,6 +24,7 @@ pub use sqs_local_engine as engine;
 pub use sqs_local_engine::error;
 
 pub mod admin;
+pub mod auth;
 pub mod config;
 pub mod config_file;
 pub mod console;

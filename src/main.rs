@@ -26,7 +26,7 @@ async fn main() -> std::process::ExitCode {
     if config.healthcheck {
         return healthcheck(config.port).await;
     }
-    if let Err(e) = config.namespace() {
+    if let Err(e) = config.namespace().and(config.credential_store().map(drop)) {
         eprintln!("sqs-local: {e}");
         return std::process::ExitCode::FAILURE;
     }

@@ -283,7 +283,11 @@ test("13 purge and counters", async () => {
 async function admin(method, path, body) {
   const response = await fetch(endpoint + "/_admin" + path, {
     method,
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      // A server verifying signatures guards its admin API with a token.
+      ...(process.env.SQS_LOCAL_ADMIN_TOKEN ? { authorization: "Bearer " + process.env.SQS_LOCAL_ADMIN_TOKEN } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return response.json();

@@ -91,6 +91,15 @@ error_table! {
     // AWS's coral front end; unverified for SQS.
     ThrottlingException => ("ThrottlingException", "com.amazon.coral.availability#ThrottlingException", 400, Sender);
     ServiceUnavailable => ("ServiceUnavailable", "com.amazon.coral.availability#ServiceUnavailableException", 503, Receiver);
+    // Authentication errors (src/auth): codes and statuses from the CommonErrors page, except
+    // SignatureDoesNotMatch, which is not listed there (403, as SQS answered in aws-sdk-php#642).
+    // The JSON shape names are those AWS's JSON services use for these failures; unverified for
+    // SQS, whose SDKs read the code from x-amzn-query-error.
+    IncompleteSignature => ("IncompleteSignature", "com.amazon.coral.service#IncompleteSignatureException", 400, Sender);
+    InvalidClientTokenId => ("InvalidClientTokenId", "com.amazon.coral.service#UnrecognizedClientException", 403, Sender);
+    MissingAuthenticationToken => ("MissingAuthenticationToken", "com.amazon.coral.service#MissingAuthenticationTokenException", 403, Sender);
+    SignatureDoesNotMatch => ("SignatureDoesNotMatch", "com.amazon.coral.service#InvalidSignatureException", 403, Sender);
+    RequestExpired => ("RequestExpired", "com.amazon.coral.service#RequestExpired", 400, Sender);
 }
 
 impl ErrorCode {

@@ -75,6 +75,30 @@ impl From<SqsError> for AdminError {
 
 type AdminResult = Result<(StatusCode, Value), AdminError>;
 
+/// With credentials configured the admin API is guarded: a request must carry
+/// `Authorization: Bearer <admin token>`, and with no token configured it is closed.
+fn authorize(state: &AppState, parts: &Parts) -> Result<(), AdminError> {
+    if !state.credentials.enabled() {
+        return Ok(());
+    }
+    let Some(token) = state.config.admin_token.as_deref() else {
+        return Err(AdminError(
+            StatusCode::FORBIDDEN,
+            "AdminClosed",
+            "credentials are configured and no admin token is (--admin-token)".into(),
+        ));
+    };
+    if crate::auth::bearer_token(parts).is_some_and(|given| crate::auth::sigv4::constant_time_eq(token, given)) {
+        Ok(())
+    } else {
+        Err(AdminError(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "the admin API needs Authorization: Bearer <admin token>".into(),
+        ))
+    }
+}
+
 /// Handles one admin request. Never fails: every problem becomes a JSON error.
 pub async fn handle(state: &AppState, parts: &Parts, body: Result<Bytes, SqsError>) -> HttpResponse {
     let (status, document) = match route(state, parts, body).await {
@@ -88,6 +112,7 @@ pub async fn handle(state: &AppState, parts: &Parts, body: Result<Bytes, SqsErro
 }
 
 async fn route(state: &AppState, parts: &Parts, body: Result<Bytes, SqsError>) -> AdminResult {
+    authorize(state, parts)?;
     let body = body?;
     let path = parts.uri.path().strip_prefix(PREFIX).unwrap_or("");
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();

@@ -11,6 +11,7 @@ use hyper::Request;
 
 use super::router::{self, AwsService, Route};
 use crate::admin::faults::Faults;
+use crate::auth::Credentials;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{ErrorCode, SqsError};
@@ -24,12 +25,16 @@ pub struct AppState {
     pub faults: Faults,
     /// `None` with `--metrics false`.
     pub metrics: Option<Arc<Metrics>>,
+    /// The credentials requests must be signed with (empty: none are verified).
+    pub credentials: Credentials,
 }
 
 impl AppState {
     pub fn new(engine: Engine, config: Config) -> Self {
         let metrics = config.metrics.then(Arc::<Metrics>::default);
-        AppState { engine, config, faults: Faults::default(), metrics }
+        // Unusable credentials stop the binary at start (main); here they are known to parse.
+        let credentials = config.credential_store().unwrap_or_default();
+        AppState { engine, config, faults: Faults::default(), metrics, credentials }
     }
 }
 

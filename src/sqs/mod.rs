@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use self::api::RequestContext;
 use self::protocol::{HttpResponse, Incoming, Protocol};
+use crate::auth;
 use crate::error::{ErrorCode, SqsError};
 use crate::http::service::{AppState, DropConnection};
 
@@ -20,6 +21,14 @@ use crate::http::service::{AppState, DropConnection};
 pub const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
 /// `X-Amzn-Trace-Id`: becomes the AWSTraceHeader of a sent message.
 const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+
+/// The service name SQS requests are signed for (the credential scope's service).
+const SIGNING_NAME: &str = "sqs";
+
+/// Now by the wall clock, in epoch seconds (signatures are dated by it; see `auth`).
+fn wall_clock_seconds() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
 
 /// The headers an SQS request is read by, looked up once.
 struct Head<'a> {
@@ -83,6 +92,14 @@ async fn respond(
     started: Instant,
 ) -> Result<HttpResponse, Failed> {
     let body = body?;
+    let caller = auth::authenticate(
+        &state.credentials,
+        state.config.admin_token.as_deref(),
+        state.engine.settings().default_namespace,
+        SIGNING_NAME,
+        &auth::SignedRequest { parts, body: &body },
+        wall_clock_seconds(),
+    )?;
     let incoming = Incoming {
         path: parts.uri.path(),
         query: parts.uri.query(),
@@ -91,13 +108,17 @@ async fn respond(
         host: head.host,
         body: &body,
     };
-    let protocol::Decoded { action, request, queue } = protocol::decode(protocol, &incoming)?;
+    let protocol::Decoded { action, request, queue, target } = protocol::decode(protocol, &incoming)?;
     let ctx = RequestContext {
         base_url: state.config.base_url(head.host),
         trace_header: header(parts, &X_AMZN_TRACE_ID).map(str::to_string),
-        namespace: state.engine.settings().default_namespace,
+        namespace: caller.namespace,
+        verified: caller.verified,
     };
-    let result = serve(state, &ctx, action, request, queue.as_deref(), request_id).await;
+    let result = match api::access::check(&state.engine, &ctx, action, &target).await {
+        Ok(()) => serve(state, &ctx, action, request, queue.as_deref(), request_id).await,
+        Err(denied) => Err(Failed::Error(denied)),
+    };
     record(state, action, queue.as_deref(), &result, started, request_id);
     let response = result?;
     tracing::debug!("ok");

@@ -7,6 +7,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod access;
 pub mod attributes;
 pub mod batch;
 pub mod message_attributes;
@@ -80,6 +81,8 @@ pub struct RequestContext {
     pub trace_header: Option<String>,
     /// The caller's account and region: where the queues it names by name live.
     pub namespace: Namespace,
+    /// Whether the caller's signature was verified; queue policies hold for verified callers.
+    pub verified: bool,
 }
 
 impl Default for RequestContext {
@@ -88,6 +91,7 @@ impl Default for RequestContext {
             base_url: String::new(),
             trace_header: None,
             namespace: Namespace::new(DEFAULT_ACCOUNT_ID, DEFAULT_REGION),
+            verified: false,
         }
     }
 }

@@ -63,11 +63,14 @@ pub struct Decoded {
     pub request: Request,
     /// The queue the request names, by name (see [`api::named_queue`]).
     pub queue: Option<String>,
+    /// The queue the request acts on, as it names it (for the policy check, [`api::access`]).
+    pub target: api::access::Target,
 }
 
 fn decoded(action: Action, document: serde_json::Value) -> SqsResult<Decoded> {
     let queue = api::named_queue(&document);
-    Ok(Decoded { action, request: api::decode(action, document)?, queue })
+    let target = api::access::target(action, &document);
+    Ok(Decoded { action, request: api::decode(action, document)?, queue, target })
 }
 
 /// Decodes a request into its action and typed form. A Query request carrying the legacy
