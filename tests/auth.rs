@@ -58,36 +58,17 @@ impl Signer<'_> {
 
     /// The Authorization header for a POST to `/` of `body` with these headers (names lower-case).
     fn authorization(&self, host: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
-        let mut all: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        all.push(("host".into(), host.into()));
-        all.push(("x-amz-date".into(), self.date.clone()));
-        all.sort();
-        let signature = Signature {
-            placement: Placement::Header,
-            credential: String::new(),
-            signed_headers: all.iter().map(|(k, _)| k.clone()).collect(),
-            signature: String::new(),
-            date: None,
-            expires: None,
-            security_token: None,
+        let mut all = headers.to_vec();
+        all.push(("host", host));
+        all.push(("x-amz-date", &self.date));
+        let key = sigv4::SigningKey {
+            access_key: self.key,
+            secret: self.secret,
+            region: self.region,
+            service: self.service,
+            date: &self.date,
         };
-        let header = |name: &str| all.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect();
-        let parts = RequestParts {
-            method: "POST",
-            path: "/",
-            query: &[],
-            header: &header,
-            payload_hash: &sigv4::sha256_hex(body),
-        };
-        let canonical = sigv4::canonical_request(&parts, &signature);
-        let scope = self.scope();
-        let signed = sigv4::sign(self.secret, &scope, &sigv4::string_to_sign(&self.date, &scope, &canonical));
-        format!(
-            "AWS4-HMAC-SHA256 Credential={}/{}, SignedHeaders={}, Signature={signed}",
-            self.key,
-            scope.without_key(),
-            signature.signed_headers.join(";")
-        )
+        sigv4::authorization(&key, "POST", "/", &all, body)
     }
 }
 

@@ -12,10 +12,29 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 
+/// `--sign KEY:SECRET`: every request is SigV4-signed with it (set once, before any request).
+pub static SIGNING: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+
 /// One keep-alive HTTP/1.1 connection speaking JSON 1.0.
 pub struct Conn {
     sender: SendRequest<Full<Bytes>>,
     host: String,
+}
+
+/// The `Authorization` and `X-Amz-Date` of a signed request, as an SDK would send them.
+fn signature(host: &str, target: &str, body: &[u8]) -> Option<(String, String)> {
+    let (access_key, secret) = SIGNING.get()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    let date = chrono::DateTime::from_timestamp(now, 0)?.format("%Y%m%dT%H%M%SZ").to_string();
+    let headers = [
+        ("content-type", "application/x-amz-json-1.0"),
+        ("host", host),
+        ("x-amz-date", date.as_str()),
+        ("x-amz-target", target),
+    ];
+    let key =
+        sqs_local::auth::sigv4::SigningKey { access_key, secret, region: "us-east-1", service: "sqs", date: &date };
+    Some((sqs_local::auth::sigv4::authorization(&key, "POST", "/", &headers, body), date))
 }
 
 impl Conn {
@@ -28,12 +47,16 @@ impl Conn {
     }
 
     pub async fn call(&mut self, action: &str, body: &Value) -> (u16, Value) {
-        let request = hyper::Request::post("/")
+        let target = format!("AmazonSQS.{action}");
+        let body = Bytes::from(body.to_string());
+        let mut request = hyper::Request::post("/")
             .header("host", &self.host)
             .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AmazonSQS.{action}"))
-            .body(Full::new(Bytes::from(body.to_string())))
-            .expect("request");
+            .header("x-amz-target", &target);
+        if let Some((authorization, date)) = signature(&self.host, &target, &body) {
+            request = request.header("authorization", authorization).header("x-amz-date", date);
+        }
+        let request = request.body(Full::new(body)).expect("request");
         self.sender.ready().await.expect("connection ready");
         let response = self.sender.send_request(request).await.expect("response");
         let status = response.status().as_u16();

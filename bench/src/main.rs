@@ -16,6 +16,7 @@
 //! ./target/release/sqs-bench compare --a /tmp/old/sqs-local --b ./target/release/sqs-local
 //! ./target/release/sqs-bench compare --b-data-dir /tmp/bench-data --only send,roundtrip,backlog
 //! ./target/release/sqs-bench restart --data-dir /tmp/bench-data --messages 1000000
+//! ./target/release/sqs-bench compare --sign K:S --b-arg=--credential --b-arg=K:S --only send
 //! ```
 
 mod client;
@@ -49,6 +50,10 @@ struct Args {
     /// Durable mode: every server start gets a fresh `--data-dir` under this directory.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// Sign every request with SigV4 as KEY:SECRET (region us-east-1), as the SDKs do; give the
+    /// server `--credential KEY:SECRET` to have it verify them.
+    #[arg(long, global = true)]
+    sign: Option<String>,
 }
 
 #[derive(Subcommand, Clone)]
@@ -249,6 +254,10 @@ async fn compare(a: Target, b: Target, rounds: usize, only: &[String]) {
 
 fn main() {
     let args = Args::parse();
+    if let Some(pair) = &args.sign {
+        let (key, secret) = pair.split_once(':').expect("--sign KEY:SECRET");
+        client::SIGNING.set((key.to_string(), secret.to_string())).expect("set once");
+    }
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     if let Scenario::ServeBaseline { port } = args.scenario {
         rt.block_on(server::serve_baseline(port));

@@ -19,6 +19,7 @@
 pub mod sigv4;
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use hyper::header::AUTHORIZATION;
 use hyper::http::request::Parts;
@@ -84,19 +85,43 @@ pub fn is_region(text: &str) -> bool {
 }
 
 /// The configured credentials, by access key. Empty: verification is off.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Credentials {
     by_key: HashMap<String, Credential>,
+    /// Derived signing keys by access key and scope: four HMACs saved on every request of a scope
+    /// already seen (a scope changes once a day).
+    signing_keys: Mutex<HashMap<KeyScope, Arc<[u8]>>>,
 }
+
+/// An access key and a scope without it (`<date>/<region>/<service>/aws4_request`).
+type KeyScope = (String, String);
+
+/// Most derived keys kept; beyond it the cache starts again.
+const MAX_CACHED_KEYS: usize = 1024;
 
 impl Credentials {
     pub fn new(list: impl IntoIterator<Item = Credential>) -> Self {
-        Credentials { by_key: list.into_iter().map(|c| (c.access_key.clone(), c)).collect() }
+        Credentials { by_key: list.into_iter().map(|c| (c.access_key.clone(), c)).collect(), ..Default::default() }
     }
 
     /// Whether requests are verified.
     pub fn enabled(&self) -> bool {
         !self.by_key.is_empty()
+    }
+
+    /// The signing key of `credential` for `scope`, derived once per scope.
+    fn signing_key(&self, credential: &Credential, scope: &Scope) -> Arc<[u8]> {
+        let id = (credential.access_key.clone(), scope.without_key());
+        let mut cache = self.signing_keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(key) = cache.get(&id) {
+            return key.clone();
+        }
+        if cache.len() >= MAX_CACHED_KEYS {
+            cache.clear();
+        }
+        let key: Arc<[u8]> = sigv4::signing_key(&credential.secret, scope).into();
+        cache.insert(id, key.clone());
+        key
     }
 }
 
@@ -206,7 +231,8 @@ fn verify(
             "'Host' must be a 'SignedHeader' in the AWS Authorization.",
         ));
     }
-    let expected = expected_signature(request, signature, &scope, &credential.secret, &date)?;
+    let key = credentials.signing_key(credential, &scope);
+    let expected = expected_signature(request, signature, &scope, &key, &date)?;
     if !sigv4::constant_time_eq(&expected, &signature.signature) {
         return Err(does_not_match(SIGNATURE_DOES_NOT_MATCH));
     }
@@ -284,7 +310,7 @@ fn expected_signature(
     request: &SignedRequest<'_>,
     signature: &Signature,
     scope: &Scope,
-    secret: &str,
+    signing_key: &[u8],
     date: &str,
 ) -> Result<String, SqsError> {
     let parts = request.parts;
@@ -315,7 +341,7 @@ fn expected_signature(
         },
         signature,
     );
-    Ok(sigv4::sign(secret, scope, &sigv4::string_to_sign(date, scope, &canonical)))
+    Ok(sigv4::sign_with_key(signing_key, &sigv4::string_to_sign(date, scope, &canonical)))
 }
 
 /// `yyyymmddThhmmssZ` as epoch seconds.
