@@ -1,7 +1,7 @@
 # `make test` is the one command that runs every test; CI runs exactly it (.ci/run).
-.PHONY: test lint unit test-tools compat console-test image-test run bench static image
+.PHONY: test lint unit test-tools compat console-test image-test fuzz run bench static image
 
-test: lint unit compat console-test image-test
+test: lint unit compat console-test image-test fuzz
 
 lint:
 	cargo fmt --all -- --check
@@ -21,6 +21,10 @@ compat: static
 # The web console in headless Chromium (installed if missing; skipped with a message if it cannot run).
 console-test: static
 	SQS_LOCAL_BIN=$(STATIC_BIN) console-tests/run.sh
+
+# Bounded fuzzing of the decoders (cargo fuzz, nightly; SKIPPED with a message without them).
+fuzz:
+	scripts/fuzz.sh
 
 # The container image under podman (installed if missing; skipped with a message if it cannot run).
 image-test: static
