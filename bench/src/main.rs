@@ -16,12 +16,14 @@
 //! ./target/release/sqs-bench compare --a /tmp/old/sqs-local --b ./target/release/sqs-local
 //! ./target/release/sqs-bench compare --b-data-dir /tmp/bench-data --only send,roundtrip,backlog
 //! ./target/release/sqs-bench restart --data-dir /tmp/bench-data --messages 1000000
+//! ./target/release/sqs-bench soak --seconds 600 --clients 64
 //! ./target/release/sqs-bench compare --sign K:S --b-arg=--credential --b-arg=K:S --only send
 //! ```
 
 mod client;
 mod scenarios;
 mod server;
+mod soak;
 
 use std::path::PathBuf;
 
@@ -112,6 +114,14 @@ enum Scenario {
     Restart {
         #[arg(long, default_value_t = 1_000_000)]
         messages: usize,
+    },
+    /// Many clients mixing every action for a long time: lost and duplicated messages, errors,
+    /// and the server's RSS over time.
+    Soak {
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
     },
     /// Every scenario with default sizes, compared pairs three times interleaved.
     All,
@@ -285,6 +295,9 @@ fn main() {
             Scenario::Backlog { sizes, drain } => drop(scenarios::backlog(&t, &sizes, drain).await),
             Scenario::FifoGroups { groups, messages } => drop(scenarios::fifo_groups(&t, &groups, messages).await),
             Scenario::Restart { messages } => drop(scenarios::restart(&t, messages).await),
+            Scenario::Soak { seconds, clients } => {
+                soak::soak(&t, std::time::Duration::from_secs(seconds), clients).await
+            }
             Scenario::All => all(&t).await,
             Scenario::Compare { a, b, a_args, b_args, a_data_dir, b_data_dir, rounds, only } => {
                 let label = |path: &Option<PathBuf>, extra: &[String], durable: &Option<PathBuf>, side: &str| {
