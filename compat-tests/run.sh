@@ -100,11 +100,11 @@ run_rust "Rust aws-sdk-sqs 1.x (JSON 1.0)"
 # The same clients against a server that verifies every signature (--credential test:test, the
 # keys they sign with): nothing in them changes.
 start_server --credential test:test --admin-token compat-admin
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" SQS_LOCAL_ADMIN_TOKEN=compat-admin
-run_pytest "boto3 1.43 (JSON 1.0), verified" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" SQS_LOCAL_ADMIN_TOKEN=compat-admin SQS_LOCAL_VERIFIED=1
+run_pytest "boto3 1.43 (JSON 1.0), verified" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_auth.py"
 run_pytest "aws CLI v1 1.45 (JSON 1.0), verified" "$here/.venv" json "$here/python/test_cli.py"
 run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0), verified" "$here/.venv" json "$here/celery/test_celery.py"
-run_pytest "boto3 1.28.60 (Query), verified" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py"
+run_pytest "boto3 1.28.60 (Query), verified" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_auth.py"
 run_node "JS SDK v3 3.1175 (JSON 1.0), verified"
 run_rust "Rust aws-sdk-sqs 1.x (JSON 1.0), verified"
 
