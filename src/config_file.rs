@@ -6,6 +6,7 @@
 //! host = "0.0.0.0"
 //! purge_cooldown = false
 //! data_dir = "/data"
+//! credentials = ["AKID:SECRET:123456789012"]   # as --credential, repeated
 //!
 //! [queues."orders-dlq.fifo"]
 //! attributes = { FifoQueue = true }

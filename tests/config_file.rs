@@ -172,6 +172,25 @@ fn the_binary_refuses_a_bad_config_file_at_start() {
     assert!(stderr.contains(&expected), "{stderr}");
 }
 
+#[test]
+fn credentials_and_the_admin_token_come_from_the_file_and_bad_ones_stop_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sqs.toml");
+    std::fs::write(&path, "credentials = [\"AK:SECRET:123456789012\", \"K2:S2\"]\nadmin_token = \"t\"\n").unwrap();
+    let config = Config::load_from(["sqs-local", "--config", path.to_str().unwrap()]).unwrap();
+    assert_eq!(config.credentials, vec!["AK:SECRET:123456789012", "K2:S2"]);
+    assert_eq!(config.admin_token.as_deref(), Some("t"));
+    assert!(config.credential_store().unwrap().enabled());
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sqs-local"))
+        .args(["--port", "0", "--credential", "AK:SECRET:12"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("account id \"12\" is not 12 digits"), "{stderr}");
+}
+
 /// Readiness: the first `/health` that answers 200 finds every queue of the config file created,
 /// however long creating them takes (orchestrators gate on it).
 #[test]
