@@ -149,6 +149,8 @@ test("FIFO: send with group and dedup ids; group and sequence number shown", asy
   assert.match(row, /group customer-7/);
   assert.match(row, /seq \d{20}/);
   assert.match(await cliText(), /--message-group-id customer-7 --message-deduplication-id d-1/);
+  // A queue that is no dead-letter queue has no redrive card, and nothing stands in its place.
+  assert.doesNotMatch(await page.locator("#view").innerText(), /^null$/m);
   await shot("fifo-queue");
 });
 

@@ -32,6 +32,12 @@ fn sdk(server: &TestServer, key: &str, secret: &str, region: &str) -> Client {
     Client::from_conf(config)
 }
 
+async fn queue_arn(client: &Client, url: &str) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    let reply = client.get_queue_attributes().queue_url(url).attribute_names(QueueArn).send().await.unwrap();
+    reply.attributes().unwrap()[&QueueArn].clone()
+}
+
 fn amz_date(offset_seconds: i64) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     chrono::DateTime::from_timestamp(now + offset_seconds, 0).unwrap().format("%Y%m%dT%H%M%SZ").to_string()
@@ -231,16 +237,7 @@ async fn regions_and_accounts_hold_separate_queues_of_one_name() {
         let url = client.get_queue_url().queue_name("jobs").send().await.unwrap().queue_url.unwrap();
         let got = client.receive_message().queue_url(&url).send().await.unwrap();
         assert_eq!(got.messages()[0].body(), Some(body), "{region} {account}");
-        let arn = client
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes()
-            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
+        let arn = queue_arn(client, &url).await;
         assert_eq!(arn, format!("arn:aws:sqs:{region}:{account}:jobs"));
         assert_eq!(client.list_queues().send().await.unwrap().queue_urls().len(), 1, "one queue per namespace");
     }
@@ -314,16 +311,7 @@ async fn without_credentials_nothing_is_verified_and_the_scope_names_the_namespa
     let numeric = sdk(&server, "123456789012", "whatever", "ap-south-1");
     let url = numeric.create_queue().queue_name("q").send().await.unwrap().queue_url.unwrap();
     assert!(url.ends_with("/123456789012/q"), "a 12-digit access key is the account: {url}");
-    let arn = numeric
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
+    let arn = queue_arn(&numeric, &url).await;
     assert_eq!(arn, "arn:aws:sqs:ap-south-1:123456789012:q");
     let plain = sdk(&server, "test", "test", "us-east-1");
     assert!(plain.list_queues().send().await.unwrap().queue_urls().is_empty(), "another namespace");

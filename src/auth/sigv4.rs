@@ -106,17 +106,11 @@ pub fn parse_authorization(header: &str) -> Result<Signature, FormError> {
             _ => {}
         }
     }
-    let missing: Vec<&'static str> = [
+    missing(&[
         ("Credential", credential.is_none()),
         ("Signature", signature.is_none()),
         ("SignedHeaders", signed_headers.is_none()),
-    ]
-    .into_iter()
-    .filter_map(|(name, absent)| absent.then_some(name))
-    .collect();
-    if !missing.is_empty() {
-        return Err(FormError::Missing(missing));
-    }
+    ])?;
     Ok(Signature {
         placement: Placement::Header,
         credential: credential.unwrap_or_default(),
@@ -143,18 +137,14 @@ pub fn parse_presigned(params: &[(String, String)]) -> Option<Result<Signature, 
     }
     let signed_headers = get("X-Amz-SignedHeaders");
     let date = get("X-Amz-Date");
-    let missing: Vec<&'static str> = [
+    if let Err(error) = missing(&[
         ("X-Amz-Algorithm", algorithm.is_none()),
         ("X-Amz-Credential", credential.is_none()),
         ("X-Amz-Signature", signature.is_none()),
         ("X-Amz-SignedHeaders", signed_headers.is_none()),
         ("X-Amz-Date", date.is_none()),
-    ]
-    .into_iter()
-    .filter_map(|(name, absent)| absent.then_some(name))
-    .collect();
-    if !missing.is_empty() {
-        return Some(Err(FormError::Missing(missing)));
+    ]) {
+        return Some(Err(error));
     }
     Some(Ok(Signature {
         placement: Placement::Query,
@@ -165,6 +155,16 @@ pub fn parse_presigned(params: &[(String, String)]) -> Option<Result<Signature, 
         expires: get("X-Amz-Expires"),
         security_token: get("X-Amz-Security-Token"),
     }))
+}
+
+/// `Missing` naming each parameter marked absent, or Ok when none is.
+fn missing(parameters: &[(&'static str, bool)]) -> Result<(), FormError> {
+    let names: Vec<&'static str> = parameters.iter().filter(|(_, absent)| *absent).map(|(name, _)| *name).collect();
+    if names.is_empty() {
+        Ok(())
+    } else {
+        Err(FormError::Missing(names))
+    }
 }
 
 fn split_signed_headers(list: &str) -> Vec<String> {
