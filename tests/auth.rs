@@ -8,7 +8,7 @@ mod common;
 use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sqs::Client;
 use common::{post, send_raw, start_server_with, HttpReply, TestServer};
-use sqs_local::auth::sigv4::{self, Placement, RequestParts, Scope, Signature};
+use sqs_local::auth::sigv4::{self, Placement, RequestParts, Scope};
 use sqs_local::config::Config;
 
 const OWNER: &str = "111111111111";
@@ -177,20 +177,11 @@ async fn presigned(server: &TestServer, age: i64, expires: u32) -> HttpReply {
         ("Action".to_string(), "ListQueues".to_string()),
         ("Version".to_string(), "2012-11-05".to_string()),
         ("X-Amz-Algorithm".to_string(), sigv4::ALGORITHM.to_string()),
-        ("X-Amz-Credential".to_string(), credential.clone()),
+        ("X-Amz-Credential".to_string(), credential),
         ("X-Amz-Date".to_string(), signer.date.clone()),
         ("X-Amz-Expires".to_string(), expires.to_string()),
         ("X-Amz-SignedHeaders".to_string(), "host".to_string()),
     ];
-    let signature = Signature {
-        placement: Placement::Query,
-        credential,
-        signed_headers: vec!["host".into()],
-        signature: String::new(),
-        date: Some(signer.date.clone()),
-        expires: Some(expires.to_string()),
-        security_token: None,
-    };
     let host = server.addr.clone();
     let header = |name: &str| if name == "host" { vec![host.clone()] } else { vec![] };
     let parts = RequestParts {
@@ -200,7 +191,7 @@ async fn presigned(server: &TestServer, age: i64, expires: u32) -> HttpReply {
         header: &header,
         payload_hash: &sigv4::sha256_hex(b""),
     };
-    let canonical = sigv4::canonical_request(&parts, &signature);
+    let canonical = sigv4::canonical_request(&parts, Placement::Query, &["host".to_string()]);
     let signed = sigv4::sign(signer.secret, &scope, &sigv4::string_to_sign(&signer.date, &scope, &canonical));
     query.push(("X-Amz-Signature".to_string(), signed));
     let encoded: Vec<String> =

@@ -260,15 +260,14 @@ fn request_date(parts: &Parts, signature: &Signature) -> Result<String, SqsError
 
 /// Within 15 minutes of now (header signatures), or before its expiry (presigned URLs).
 fn check_time(signature: &Signature, signed_at: i64, now: i64) -> Result<(), SqsError> {
-    let stamp = |t: i64| format_amz_date(t);
     if signed_at > now + ALLOWED_SKEW_SECONDS {
         // AWS's words for a date in the future: "Signature not yet current: <date> is still later
         // than <limit> (<now> + 15 min.)", SignatureDoesNotMatch (the counterpart of the expired text).
         return Err(does_not_match(format!(
             "Signature not yet current: {} is still later than {} ({} + 15 min.)",
-            stamp(signed_at),
-            stamp(now + ALLOWED_SKEW_SECONDS),
-            stamp(now)
+            format_amz_date(signed_at),
+            format_amz_date(now + ALLOWED_SKEW_SECONDS),
+            format_amz_date(now)
         )));
     }
     match signature.placement {
@@ -277,9 +276,9 @@ fn check_time(signature: &Signature, signed_at: i64, now: i64) -> Result<(), Sqs
             // aws-sdk-go#487: 403 SignatureDoesNotMatch, "Signature expired: ...".
             Err(does_not_match(format!(
                 "Signature expired: {} is now earlier than {} ({} - 15 min.)",
-                stamp(signed_at),
-                stamp(now - ALLOWED_SKEW_SECONDS),
-                stamp(now)
+                format_amz_date(signed_at),
+                format_amz_date(now - ALLOWED_SKEW_SECONDS),
+                format_amz_date(now)
             )))
         }
         Placement::Header => Ok(()),
@@ -339,7 +338,8 @@ fn expected_signature(
             header: &header,
             payload_hash: &payload_hash,
         },
-        signature,
+        signature.placement,
+        &signature.signed_headers,
     );
     Ok(sigv4::sign_with_key(signing_key, &sigv4::string_to_sign(date, scope, &canonical)))
 }
@@ -445,7 +445,6 @@ mod tests {
             signature: String::new(),
             date: None,
             expires: None,
-            security_token: None,
         };
         let caller = unverified_caller(default, Some(&signed("123456789012/20260101/eu-west-1/sqs/aws4_request")));
         assert_eq!(caller.namespace, Namespace::new("123456789012", "eu-west-1"));

@@ -72,8 +72,6 @@ pub struct Signature {
     pub date: Option<String>,
     /// `X-Amz-Expires` of a presigned URL (seconds), unparsed.
     pub expires: Option<String>,
-    /// `X-Amz-Security-Token`.
-    pub security_token: Option<String>,
 }
 
 /// What is wrong with the form of a signature (before any secret is involved).
@@ -118,7 +116,6 @@ pub fn parse_authorization(header: &str) -> Result<Signature, FormError> {
         signature: signature.unwrap_or_default(),
         date: None,
         expires: None,
-        security_token: None,
     })
 }
 
@@ -153,7 +150,6 @@ pub fn parse_presigned(params: &[(String, String)]) -> Option<Result<Signature, 
         signature: signature.unwrap_or_default(),
         date,
         expires: get("X-Amz-Expires"),
-        security_token: get("X-Amz-Security-Token"),
     }))
 }
 
@@ -178,25 +174,25 @@ pub struct RequestParts<'a> {
     pub path: &'a str,
     /// The decoded query parameters, in the order sent.
     pub query: &'a [(String, String)],
-    /// The value of each signed header (lower-case name, every value of that name in order);
-    /// `None` for a signed header the request lacks.
+    /// Every value of a header (by lower-case name), in order; none for a header it lacks.
     pub header: &'a dyn Fn(&str) -> Vec<String>,
     /// Hex SHA-256 of the body, or `UNSIGNED-PAYLOAD`.
     pub payload_hash: &'a str,
 }
 
-/// The canonical request of `parts` under the signed headers of `signature`.
-pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> String {
+/// The canonical request of `parts` over `signed_headers` (lower-case). A presigned URL's own
+/// `X-Amz-Signature` is not part of what it signs.
+pub fn canonical_request(parts: &RequestParts<'_>, placement: Placement, signed_headers: &[String]) -> String {
     let mut query: Vec<(String, String)> = parts
         .query
         .iter()
-        .filter(|(k, _)| !(signature.placement == Placement::Query && k == "X-Amz-Signature"))
+        .filter(|(k, _)| !(placement == Placement::Query && k == "X-Amz-Signature"))
         .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
         .collect();
     query.sort();
     let query = query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     let mut headers = String::new();
-    for name in &signature.signed_headers {
+    for name in signed_headers {
         let values = (parts.header)(name);
         let joined = values.iter().map(|v| collapse_spaces(v)).collect::<Vec<_>>().join(",");
         headers.push_str(name);
@@ -210,7 +206,7 @@ pub fn canonical_request(parts: &RequestParts<'_>, signature: &Signature) -> Str
         canonical_uri(parts.path),
         query,
         headers,
-        signature.signed_headers.join(";"),
+        signed_headers.join(";"),
         parts.payload_hash
     )
 }
@@ -256,18 +252,9 @@ pub fn authorization(key: &SigningKey<'_>, method: &str, path: &str, headers: &[
     let mut names: Vec<String> = headers.iter().map(|(k, _)| k.to_string()).collect();
     names.sort();
     names.dedup();
-    let signature = Signature {
-        placement: Placement::Header,
-        credential: String::new(),
-        signed_headers: names,
-        signature: String::new(),
-        date: None,
-        expires: None,
-        security_token: None,
-    };
     let header = |name: &str| headers.iter().filter(|(k, _)| *k == name).map(|(_, v)| v.to_string()).collect();
     let parts = RequestParts { method, path, query: &[], header: &header, payload_hash: &sha256_hex(body) };
-    let canonical = canonical_request(&parts, &signature);
+    let canonical = canonical_request(&parts, Placement::Header, &names);
     let scope = Scope {
         access_key: key.access_key.to_string(),
         date: key.date.get(..8).unwrap_or("").to_string(),
@@ -279,7 +266,7 @@ pub fn authorization(key: &SigningKey<'_>, method: &str, path: &str, headers: &[
         "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={signed}",
         key.access_key,
         scope.without_key(),
-        signature.signed_headers.join(";")
+        names.join(";")
     )
 }
 
@@ -373,18 +360,10 @@ mod tests {
             "x-amz-date" => vec!["20150830T123600Z".to_string()],
             _ => vec![],
         };
-        let signature = Signature {
-            placement: Placement::Header,
-            credential: String::new(),
-            signed_headers: vec!["content-type".into(), "host".into(), "x-amz-date".into()],
-            signature: String::new(),
-            date: None,
-            expires: None,
-            security_token: None,
-        };
+        let signed_headers = ["content-type".to_string(), "host".into(), "x-amz-date".into()];
         let parts =
             RequestParts { method: "GET", path: "/", query: &query, header: &header, payload_hash: &sha256_hex(b"") };
-        let canonical = canonical_request(&parts, &signature);
+        let canonical = canonical_request(&parts, Placement::Header, &signed_headers);
         assert_eq!(
             sha256_hex(canonical.as_bytes()),
             "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59",
