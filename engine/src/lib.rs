@@ -10,6 +10,8 @@
 //!   never waits).
 //! - [`types`], [`queue`], [`message`]: the values crossing the facade and the trait, each SQS
 //!   naming rule stated once next to the type it makes.
+//! - [`topic`] and [`backend::TopicBackend`]: SNS's topics and subscriptions, stored beside
+//!   the queues (the SNS API is the server crate's; this holds only the state).
 //! - [`rules`]: the send rules that depend on a queue's configuration, applied by backends.
 //! - [`error`]: the one table of SQS errors; [`limits`]: AWS's limits, each with its source.
 //! - `conformance` (feature `conformance`): the suite every backend must pass.
@@ -23,11 +25,12 @@ pub mod message;
 pub mod move_task;
 pub mod queue;
 pub mod rules;
+pub mod topic;
 pub mod types;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use backend::QueueBackend;
+pub use backend::{QueueBackend, TopicBackend};
 pub use engine::{CreateOutcome, Engine, EngineSettings, DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
 pub use types::{Namespace, QueueId};

@@ -24,6 +24,9 @@
 pub mod memory;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod topics;
+
+pub use topics::{NewSubscription, TopicBackend};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -18,6 +18,7 @@ pub mod behaviour;
 pub mod move_tasks;
 pub mod props;
 pub mod test_tools;
+pub mod topics;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -231,5 +232,18 @@ macro_rules! conformance_suite {
                 $crate::conformance::$module::$name(&$factory);
             }
         )*
+    };
+}
+
+/// Declares one test per topic conformance case for a `factory` (a `fn() -> Arc<dyn TopicBackend>`).
+#[macro_export]
+macro_rules! topic_conformance_suite {
+    ($factory:path) => {
+        $crate::conformance_suite!(@behaviour $factory;
+            topics::topics_are_made_once_listed_in_pages_and_deleted_with_their_subscriptions,
+            topics::topic_and_subscription_changes_are_compare_and_set,
+            topics::subscriptions_are_listed_by_namespace_and_topic_in_pages,
+            topics::fifo_topics_deduplicate_within_the_window_and_number_in_order
+        );
     };
 }

@@ -11,6 +11,7 @@ pub mod message;
 pub mod queue;
 pub mod receipt;
 pub mod store;
+pub mod topics;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
