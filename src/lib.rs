@@ -11,6 +11,8 @@
 //!   variant in `sqs::api::Action`/`Request`/`Response`, its handler in the file of its family,
 //!   its Query flattening in `sqs::protocol::query` if it has lists or maps, and its XML in
 //!   `sqs::protocol::query_xml`.
+//! - [`sns`]: the SNS API (AWS Query), its filter policies and its delivery into queues and to
+//!   HTTP endpoints; its state is the engine's [`engine::TopicBackend`].
 //! - [`engine`]: re-export of the engine crate (its crate docs say how to add a backend);
 //!   [`error`] is its error table, the one table of SQS errors.
 //! - [`auth`]: who is calling: SigV4 verification against configured credentials, and the
@@ -32,4 +34,5 @@ pub mod hex;
 pub mod http;
 pub mod metrics;
 pub mod predefined;
+pub mod sns;
 pub mod sqs;

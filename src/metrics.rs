@@ -61,11 +61,31 @@ pub struct Metrics {
     actions: Vec<ActionStats>,
     /// By queue name (the queues of the configured account).
     queues: RwLock<FxHashMap<Box<str>, Arc<QueueCounters>>>,
+    /// SNS: publishes by topic name.
+    publishes: RwLock<FxHashMap<Box<str>, Arc<AtomicU64>>>,
+    /// SNS: deliveries by topic name, protocol and outcome ("delivered" or "failed").
+    deliveries: RwLock<FxHashMap<DeliveryKey, Arc<AtomicU64>>>,
+}
+
+/// Topic name, protocol, whether delivered.
+type DeliveryKey = (Box<str>, Box<str>, bool);
+
+/// The counter of a key in a map, made on first use.
+fn counter<K: std::hash::Hash + Eq + Clone>(map: &RwLock<FxHashMap<K, Arc<AtomicU64>>>, key: K) -> Arc<AtomicU64> {
+    if let Some(c) = map.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return c.clone();
+    }
+    map.write().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().clone()
 }
 
 impl Default for Metrics {
     fn default() -> Self {
-        Metrics { actions: Action::ALL.iter().map(|_| ActionStats::default()).collect(), queues: RwLock::default() }
+        Metrics {
+            actions: Action::ALL.iter().map(|_| ActionStats::default()).collect(),
+            queues: RwLock::default(),
+            publishes: RwLock::default(),
+            deliveries: RwLock::default(),
+        }
     }
 }
 
@@ -105,6 +125,16 @@ impl Metrics {
         add(&counters.received, received);
         add(&counters.deleted, deleted);
         add(&counters.dead_lettered, dead_lettered);
+    }
+
+    /// Counts one message published to a topic (duplicates a FIFO topic drops are not counted).
+    pub fn sns_published(&self, topic: &str) {
+        add(&counter(&self.publishes, topic.into()), 1);
+    }
+
+    /// Counts one delivery attempt of a published message to a subscription.
+    pub fn sns_delivery(&self, topic: &str, protocol: &str, delivered: bool) {
+        add(&counter(&self.deliveries, (topic.into(), protocol.into(), delivered)), 1);
     }
 
     fn queue(&self, name: &str) -> Arc<QueueCounters> {
@@ -197,6 +227,36 @@ impl Collector for Snapshot {
                 let labels = [("queue", &**name)];
                 counter_value(family.encode_family(&labels)?, field(c).load(Ordering::Relaxed))?;
             }
+        }
+        let mut publishes: Vec<_> = {
+            let map = self.metrics.publishes.read().unwrap_or_else(|p| p.into_inner());
+            map.iter().map(|(topic, c)| (topic.clone(), c.load(Ordering::Relaxed))).collect()
+        };
+        publishes.sort();
+        let mut family = encoder.encode_descriptor(
+            "sns_messages_published_total",
+            "Messages published to SNS topics.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (topic, count) in &publishes {
+            counter_value(family.encode_family(&[("topic", &**topic)])?, *count)?;
+        }
+        let mut deliveries: Vec<_> = {
+            let map = self.metrics.deliveries.read().unwrap_or_else(|p| p.into_inner());
+            map.iter().map(|(key, c)| (key.clone(), c.load(Ordering::Relaxed))).collect()
+        };
+        deliveries.sort();
+        let mut family = encoder.encode_descriptor(
+            "sns_deliveries_total",
+            "Deliveries of published messages to subscriptions, by topic, protocol and outcome.",
+            None,
+            MetricType::Counter,
+        )?;
+        for ((topic, protocol, delivered), count) in &deliveries {
+            let outcome = if *delivered { "delivered" } else { "failed" };
+            let labels = [("topic", &**topic), ("protocol", &**protocol), ("outcome", outcome)];
+            counter_value(family.encode_family(&labels)?, *count)?;
         }
         let mut family = encoder.encode_descriptor(
             "sqs_requests_total",

@@ -65,8 +65,8 @@ pub enum Confirmation {
     /// Confirmed; `authenticated` when it was confirmed by an authenticated request (or needed no
     /// confirmation).
     Confirmed { authenticated: bool },
-    /// Waiting for ConfirmSubscription with this token.
-    Pending { token: Arc<str> },
+    /// Waiting for ConfirmSubscription with its token.
+    Pending,
 }
 
 /// A stored subscription.
@@ -82,6 +82,9 @@ pub struct Subscription {
     /// The settable attributes as set (RawMessageDelivery, FilterPolicy, ...).
     pub attributes: BTreeMap<String, String>,
     pub confirmation: Confirmation,
+    /// The token ConfirmSubscription takes, for subscriptions that needed confirming (kept once
+    /// confirmed: confirming again is idempotent).
+    pub token: Option<Arc<str>>,
     pub version: u64,
 }
 

@@ -108,6 +108,11 @@ const SNS_ACTIONS: &[&str] = &[
     "VerifySMSSandboxPhoneNumber",
 ];
 
+/// Whether SNS has an action of this name.
+pub fn is_sns_action(name: &str) -> bool {
+    SNS_ACTIONS.contains(&name)
+}
+
 /// The service of a SigV4 credential scope: `<key>/<date>/<region>/<service>/aws4_request`.
 fn scope_service(credential: &str) -> Option<&str> {
     let mut parts = credential.rsplit('/');

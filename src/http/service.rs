@@ -13,9 +13,11 @@ use super::router::{self, AwsService, Route};
 use crate::admin::faults::Faults;
 use crate::auth::Credentials;
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::backend::memory::topics::MemoryTopics;
+use crate::engine::{Engine, TopicBackend};
 use crate::error::{ErrorCode, SqsError};
 use crate::metrics::Metrics;
+use crate::sns::Sns;
 use crate::sqs::{self, protocol::HttpResponse};
 
 /// What every request needs: the engine, the settings, the admin API's fault rules.
@@ -27,14 +29,21 @@ pub struct AppState {
     pub metrics: Option<Arc<Metrics>>,
     /// The credentials requests must be signed with (empty: none are verified).
     pub credentials: Credentials,
+    /// SNS: topics and subscriptions (beside the engine's queues), and their delivery.
+    pub sns: Sns,
 }
 
 impl AppState {
+    /// State over `engine`, with SNS topics in memory.
     pub fn new(engine: Engine, config: Config) -> Self {
+        Self::with_topics(engine, config, Arc::new(MemoryTopics::new()))
+    }
+
+    pub fn with_topics(engine: Engine, config: Config, topics: Arc<dyn TopicBackend>) -> Self {
         let metrics = config.metrics.then(Arc::<Metrics>::default);
         // Unusable credentials stop the binary at start (main); here they are known to parse.
         let credentials = config.credential_store().unwrap_or_default();
-        AppState { engine, config, faults: Faults::default(), metrics, credentials }
+        AppState { engine, config, faults: Faults::default(), metrics, credentials, sns: Sns::new(topics) }
     }
 }
 
@@ -67,8 +76,8 @@ pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<
             let body = collect_body(body, state.config.max_body_bytes).await;
             let service = body.as_ref().map_or(AwsService::Sqs, |b| router::aws_service(&parts, b));
             match service {
-                // SNS is not served yet: its requests get SQS's answer to an action it does not have.
-                AwsService::Sqs | AwsService::Sns => sqs::handle(&state, parts, body, &request_id).await?,
+                AwsService::Sqs => sqs::handle(&state, parts, body, &request_id).await?,
+                AwsService::Sns => crate::sns::handle(&state, parts, body, &request_id).await,
             }
         }
     })

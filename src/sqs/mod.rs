@@ -26,7 +26,7 @@ const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 const SIGNING_NAME: &str = "sqs";
 
 /// Now by the wall clock, in epoch seconds (signatures are dated by it; see `auth`).
-fn wall_clock_seconds() -> i64 {
+pub fn wall_clock_seconds() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 

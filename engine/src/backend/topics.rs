@@ -22,6 +22,7 @@ pub struct NewSubscription {
     pub owner: String,
     pub attributes: std::collections::BTreeMap<String, String>,
     pub confirmation: Confirmation,
+    pub token: Option<String>,
 }
 
 /// Topics and subscriptions, stored however the backend likes.
@@ -71,8 +72,8 @@ pub trait TopicBackend: Send + Sync + 'static {
         confirmation: Confirmation,
     ) -> SqsResult<Changed<Arc<Subscription>>>;
 
-    /// The pending subscription waiting for this confirmation token.
-    async fn pending_by_token(&self, token: &str) -> SqsResult<Option<Arc<Subscription>>>;
+    /// The subscription this confirmation token was made for.
+    async fn by_token(&self, token: &str) -> SqsResult<Option<Arc<Subscription>>>;
 
     /// Removes a subscription; returns it, or `None` when there was none.
     async fn unsubscribe(&self, arn: &str) -> SqsResult<Option<Arc<Subscription>>>;

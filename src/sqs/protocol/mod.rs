@@ -132,7 +132,8 @@ fn decode_query(protocol: &mut Protocol, incoming: &Incoming<'_>) -> SqsResult<D
 /// An HTTP response ready for hyper.
 pub type HttpResponse = hyper::Response<Full<Bytes>>;
 
-fn build(status: u16, content_type: &'static str, request_id: &str, body: Vec<u8>) -> HttpResponse {
+/// A response with a body, its content type and the `x-amzn-RequestId` header.
+pub fn build(status: u16, content_type: &'static str, request_id: &str, body: Vec<u8>) -> HttpResponse {
     let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();

@@ -13,7 +13,7 @@ const NAMESPACE: &str = "http://queue.amazonaws.com/doc/2012-11-05/";
 
 /// Appends XML text. A literal CR is written as `&#xD;` so that XML parsers do not normalise it
 /// to LF (which would change the body and break MD5 checks).
-fn text(out: &mut String, value: &str) {
+pub fn text(out: &mut String, value: &str) {
     let escaped = quick_xml::escape::escape(value);
     if escaped.contains('\r') {
         out.push_str(&escaped.replace('\r', "&#xD;"));
@@ -23,13 +23,13 @@ fn text(out: &mut String, value: &str) {
 }
 
 /// `<tag>value</tag>`.
-fn element(out: &mut String, tag: &str, value: &str) {
+pub fn element(out: &mut String, tag: &str, value: &str) {
     let _ = write!(out, "<{tag}>");
     text(out, value);
     let _ = write!(out, "</{tag}>");
 }
 
-fn optional(out: &mut String, tag: &str, value: Option<&str>) {
+pub fn optional(out: &mut String, tag: &str, value: Option<&str>) {
     if let Some(v) = value {
         element(out, tag, v);
     }

@@ -96,13 +96,13 @@ impl TopicEntry {
 struct State {
     topics: BTreeMap<TopicId, TopicEntry>,
     subscriptions: BTreeMap<Arc<str>, Arc<Subscription>>,
-    /// Confirmation token -> the pending subscription's ARN.
+    /// Confirmation token -> the ARN of the subscription it was made for.
     tokens: HashMap<Arc<str>, Arc<str>>,
 }
 
 impl State {
     fn index_token(&mut self, subscription: &Subscription) {
-        if let Confirmation::Pending { token } = &subscription.confirmation {
+        if let Some(token) = &subscription.token {
             self.tokens.insert(token.clone(), subscription.arn.clone());
         }
     }
@@ -149,7 +149,7 @@ impl MemoryTopics {
 
     fn remove_subscription(state: &mut State, arn: &str) -> Option<Arc<Subscription>> {
         let removed = state.subscriptions.remove(arn)?;
-        if let Confirmation::Pending { token } = &removed.confirmation {
+        if let Some(token) = &removed.token {
             state.tokens.remove(token);
         }
         if let Some(entry) = state.topics.get_mut(&removed.topic) {
@@ -246,6 +246,7 @@ impl TopicBackend for MemoryTopics {
             owner: new.owner.into(),
             attributes: new.attributes,
             confirmation: new.confirmation,
+            token: new.token.map(Arc::from),
             version: 1,
         });
         self.record(&[TopicChange::Subscription(subscription.clone())])?;
@@ -298,10 +299,6 @@ impl TopicBackend for MemoryTopics {
         }
         let updated = Arc::new(Subscription { attributes, confirmation, version: version + 1, ..(*current).clone() });
         self.record(&[TopicChange::Subscription(updated.clone())])?;
-        if let Confirmation::Pending { token } = &current.confirmation {
-            state.tokens.remove(token);
-        }
-        state.index_token(&updated);
         state.subscriptions.insert(updated.arn.clone(), updated.clone());
         if let Some(entry) = state.topics.get_mut(&updated.topic) {
             entry.replace_subscription(arn, Some(updated.clone()));
@@ -309,7 +306,7 @@ impl TopicBackend for MemoryTopics {
         Ok(Changed::Done(updated))
     }
 
-    async fn pending_by_token(&self, token: &str) -> SqsResult<Option<Arc<Subscription>>> {
+    async fn by_token(&self, token: &str) -> SqsResult<Option<Arc<Subscription>>> {
         let state = self.state.read().map_err(|_| poisoned())?;
         Ok(state.tokens.get(token).and_then(|arn| state.subscriptions.get(arn)).cloned())
     }
