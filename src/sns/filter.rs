@@ -481,3 +481,200 @@ impl Cache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message attributes of the SNS developer guide's filtering examples.
+    fn example_attributes() -> Facts {
+        Facts::from_attributes([
+            ("customer_interests", "String.Array", r#"["soccer","rugby","hockey"]"#),
+            ("store", "String", "example_corp"),
+            ("event", "String", "order_placed"),
+            ("price_usd", "Number", "210.75"),
+            ("source_ip", "String", "10.0.0.255"),
+            ("photo", "Binary", ""),
+        ])
+    }
+
+    fn attributes(policy: &str) -> bool {
+        compile(policy, Scope::MessageAttributes).unwrap().matches(&example_attributes())
+    }
+
+    fn body(policy: &str, body: &str) -> bool {
+        compile(policy, Scope::MessageBody).unwrap().matches(&Facts::from_body(body))
+    }
+
+    fn error(policy: &str, scope: Scope) -> String {
+        compile(policy, scope).unwrap_err()
+    }
+
+    #[test]
+    fn the_guides_example_policy_matches_its_example_message() {
+        assert!(attributes(
+            r#"{"store":["example_corp"],"event":[{"anything-but":"order_cancelled"}],
+               "customer_interests":["rugby","football","baseball"],"price_usd":[{"numeric":[">=",100]}]}"#
+        ));
+        assert!(!attributes(r#"{"store":["example_corp"],"event":["order_cancelled"]}"#), "every key must match");
+    }
+
+    #[test]
+    fn exact_prefix_suffix_and_case_insensitive_strings() {
+        assert!(attributes(r#"{"customer_interests":["rugby"]}"#), "String.Array matches by element");
+        assert!(!attributes(r#"{"customer_interests":["basketball"]}"#));
+        assert!(!attributes(r#"{"store":["Example_Corp"]}"#), "exact is case-sensitive");
+        assert!(attributes(r#"{"store":[{"prefix":"example"}]}"#));
+        assert!(!attributes(r#"{"store":[{"prefix":"corp"}]}"#));
+        assert!(attributes(r#"{"event":[{"suffix":"_placed"}]}"#));
+        assert!(!attributes(r#"{"event":[{"suffix":"_cancelled"}]}"#));
+        assert!(attributes(r#"{"store":[{"equals-ignore-case":"EXAMPLE_CORP"}]}"#));
+        assert!(!attributes(r#"{"store":[{"equals-ignore-case":"other"}]}"#));
+        assert!(attributes(r#"{"event":[{"wildcard":"order_*"}]}"#));
+        assert!(!attributes(r#"{"event":[{"wildcard":"*cancel*"}]}"#));
+        assert!(!attributes(r#"{"photo":[""]}"#), "Binary attributes never take part");
+    }
+
+    #[test]
+    fn numbers_compare_as_numbers() {
+        assert!(attributes(r#"{"price_usd":[210.75]}"#));
+        assert!(attributes(r#"{"price_usd":[2.1075e2]}"#), "301.5 equals 3.015e2 (the guide)");
+        assert!(attributes(r#"{"price_usd":[{"numeric":["=",210.75]}]}"#));
+        assert!(attributes(r#"{"price_usd":[{"numeric":[">",0,"<=",300]}]}"#));
+        assert!(!attributes(r#"{"price_usd":[{"numeric":[">",0,"<=",150]}]}"#));
+        assert!(!attributes(r#"{"price_usd":["210.75"]}"#), "a string rule does not match a Number");
+        assert!(!attributes(r#"{"store":[{"numeric":[">",0]}]}"#), "numeric rules need numbers");
+    }
+
+    #[test]
+    fn anything_but_needs_the_key_and_no_listed_value() {
+        assert!(attributes(r#"{"event":[{"anything-but":["order_cancelled","order_returned"]}]}"#));
+        assert!(!attributes(r#"{"event":[{"anything-but":"order_placed"}]}"#));
+        assert!(!attributes(r#"{"missing":[{"anything-but":"x"}]}"#), "absent keys match no anything-but");
+        assert!(
+            !attributes(r#"{"customer_interests":[{"anything-but":["rugby","tennis"]}]}"#),
+            "an array with a listed element"
+        );
+        assert!(attributes(r#"{"customer_interests":[{"anything-but":["golf","tennis"]}]}"#));
+        assert!(attributes(r#"{"price_usd":[{"anything-but":[100,500]}]}"#));
+        assert!(attributes(r#"{"event":[{"anything-but":{"prefix":"order-"}}]}"#));
+        assert!(!attributes(r#"{"event":[{"anything-but":{"prefix":"order_"}}]}"#));
+    }
+
+    #[test]
+    fn exists_and_ip_addresses() {
+        assert!(attributes(r#"{"store":[{"exists":true}]}"#));
+        assert!(!attributes(r#"{"store":[{"exists":false}]}"#));
+        assert!(attributes(r#"{"other":[{"exists":false}]}"#));
+        let policy = compile(r#"{"other":[{"exists":false}]}"#, Scope::MessageAttributes).unwrap();
+        assert!(!policy.matches(&Facts::from_attributes([])), "a message without attributes matches no exists:false");
+        assert!(!attributes(r#"{"missing":[null]}"#), "null never matches an absent attribute");
+        assert!(attributes(r#"{"source_ip":[{"cidr":"10.0.0.0/24"}]}"#));
+        assert!(!attributes(r#"{"source_ip":[{"cidr":"10.0.1.0/24"}]}"#));
+        let v6 = Facts::from_attributes([("ip", "String", "2001:0db8:1234:1a00:0000:0000:0000:0001")]);
+        assert!(compile(r#"{"ip":[{"cidr":"2001:db8:1234:1a00::/64"}]}"#, Scope::MessageAttributes)
+            .unwrap()
+            .matches(&v6));
+        let invalid = Facts::from_attributes([("ip", "String", "10.0.0.256")]);
+        assert!(!compile(r#"{"ip":[{"cidr":"10.0.0.0/24"}]}"#, Scope::MessageAttributes).unwrap().matches(&invalid));
+    }
+
+    #[test]
+    fn or_matches_any_branch() {
+        let policy =
+            r#"{"store":["example_corp"],"$or":[{"event":["order_cancelled"]},{"price_usd":[{"numeric":[">",200]}]}]}"#;
+        assert!(attributes(policy));
+        let policy = r#"{"$or":[{"event":["order_cancelled"]},{"price_usd":[{"numeric":["<",200]}]}]}"#;
+        assert!(!attributes(policy));
+    }
+
+    #[test]
+    fn message_body_policies_walk_nested_objects_arrays_and_dotted_keys() {
+        let message = r#"{"order":{"country":"DE","lines":[{"sku":"a-1"},{"sku":"b-2"}],"note":null},"a.b":5}"#;
+        assert!(body(r#"{"order":{"country":["DE"]}}"#, message));
+        assert!(!body(r#"{"order":{"country":["FR"]}}"#, message));
+        assert!(body(r#"{"order":{"lines":{"sku":[{"prefix":"b-"}]}}}"#, message), "arrays of objects by element");
+        assert!(body(r#"{"order.country":["DE"]}"#, message), "a dotted key is the nested path");
+        assert!(body(r#"{"a":{"b":[5]}}"#, message), "and a dotted payload key too");
+        assert!(body(r#"{"order":{"note":[null]}}"#, message), "null matches a JSON null");
+        assert!(body(r#"{"order":{"missing":[{"exists":false}]}}"#, message));
+        assert!(!body(r#"{"order":{"country":[{"exists":false}]}}"#, message));
+        assert!(!body(r#"{"x":[{"exists":false}]}"#, "plain text"), "a body that is no object matches nothing");
+        assert!(body(r#"{"tags":[""]}"#, r#"{"tags":["", "x"], "e": []}"#));
+    }
+
+    #[test]
+    fn validation_has_aws_reasons() {
+        let attrs = Scope::MessageAttributes;
+        assert_eq!(error(r#"{"key":"v"}"#, attrs), r#"FilterPolicy: "key" must be an object or an array"#);
+        assert_eq!(error(r#"{"key":[]}"#, attrs), "FilterPolicy: Empty arrays are not allowed");
+        assert_eq!(
+            error(r#"{"key":[["v"]]}"#, attrs),
+            "FilterPolicy: Match value must be String, number, true, false, or null"
+        );
+        assert_eq!(
+            error(r#"{"key":[{"prefix":"a","suffix":"b"}]}"#, attrs),
+            "FilterPolicy: Only one key allowed in match expression"
+        );
+        assert_eq!(
+            error(r#"{"key":[{"wrong-operator":1}]}"#, attrs),
+            "FilterPolicy: Unrecognized match type wrong-operator"
+        );
+        assert_eq!(error(r#"{"key":[{"suffix":1}]}"#, attrs), "FilterPolicy: suffix match pattern must be a string");
+        assert_eq!(
+            error(r#"{"key":[{"anything-but":{"suffix":"x"}}]}"#, attrs),
+            "FilterPolicy: Unsupported anything-but pattern: suffix"
+        );
+        assert_eq!(
+            error(r#"{"key":[{"exists":"yes"}]}"#, attrs),
+            "FilterPolicy: exists match pattern must be either true or false."
+        );
+        assert_eq!(error(r#"{"key":[{"numeric":["=","a"]}]}"#, attrs), "FilterPolicy: Value of equals must be numeric");
+        assert_eq!(
+            error(r#"{"key":[{"numeric":["=",1,">",2]}]}"#, attrs),
+            "FilterPolicy: Too many elements in numeric expression"
+        );
+        assert_eq!(
+            error(r#"{"key":[{"numeric":["operator",1]}]}"#, attrs),
+            "FilterPolicy: Unrecognized numeric range operator: operator"
+        );
+        assert_eq!(
+            error(r#"{"key":[{"numeric":["<",1,">",2]}]}"#, attrs),
+            "FilterPolicy: Bad numeric range operator: <"
+        );
+        assert_eq!(
+            error(r#"{"key":[{"numeric":[">",3,"<",2]}]}"#, attrs),
+            "FilterPolicy: Bottom must be less than top"
+        );
+        assert_eq!(
+            error(r#"{"key":[{"numeric":[">",1,"<",2,"<",3]}]}"#, attrs),
+            "FilterPolicy: Too many terms in numeric range expression"
+        );
+        assert_eq!(error(r#"{"key":[{"numeric":[">","x"]}]}"#, attrs), "FilterPolicy: Value of > must be numeric");
+        assert_eq!(error(r#"{"key":[{"cidr":"10.0.0.0"}]}"#, attrs), "FilterPolicy: Malformed CIDR, one '/' required");
+        assert_eq!(
+            error(r#"{"key":[{"cidr":"10.0.0.0/x"}]}"#, attrs),
+            "FilterPolicy: Malformed CIDR, mask bits must be an integer"
+        );
+        assert_eq!(
+            error(r#"{"key":[{"cidr":"xx.11.xx/24"}]}"#, attrs),
+            "FilterPolicy: Nonstandard IP address: xx.11.xx"
+        );
+        assert_eq!(
+            error(r#"{"a":{"b":["c"]}}"#, attrs),
+            "Filter policy scope MessageAttributes does not support nested filter policy"
+        );
+        assert!(error("{", attrs).starts_with("FilterPolicy: failed to parse JSON. "));
+        assert_eq!(
+            error(r#"{"a":[1],"b":[1],"c":[1],"d":[1],"e":[1],"f":[1]}"#, attrs),
+            "FilterPolicy: Filter policy can not have more than 5 keys"
+        );
+        // The guide's complexity example: 3*4 x 2*3 x 1*3 = 216 > 150.
+        let nested = r#"{"key_a":{"key_b":{"key_c":["value_one","value_two","value_three","value_four"]},
+            "key_d":{"key_e":["value_one","value_two","value_three"]}},"key_f":["value_one","value_two","value_three"]}"#;
+        assert_eq!(error(nested, Scope::MessageBody), "FilterPolicy: Filter policy is too complex");
+        let wide = r#"{"a":[1,2,3,4,5,6],"b":[1,2,3,4,5],"c":[1,2,3,4,5,6]}"#;
+        assert_eq!(error(wide, attrs), "FilterPolicy: Filter policy is too complex", "6*5*6 = 180");
+        assert!(compile(r#"{"a":[1,2,3,4,5],"b":[1,2,3,4,5],"c":[1,2,3,4,5,6]}"#, attrs).is_ok(), "150 is allowed");
+    }
+}
