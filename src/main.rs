@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use sqs_local::config::{Config, LogFormat};
+use sqs_local::engine::backend::memory::topics::MemoryTopics;
 use sqs_local::engine::backend::sqlite;
 use sqs_local::engine::clock::{Clock, TokioClock};
-use sqs_local::engine::Engine;
+use sqs_local::engine::{Engine, TopicBackend};
 use sqs_local::http::service::AppState;
 use tracing_subscriber::EnvFilter;
 
@@ -41,8 +42,8 @@ async fn main() -> std::process::ExitCode {
             .init(),
     }
     // Recovery first, then the port: a client that can connect finds every queue there.
-    let engine = match start_engine(&config).await {
-        Ok(engine) => engine,
+    let (engine, topics) = match start_engine(&config).await {
+        Ok(started) => started,
         Err(e) => {
             eprintln!("sqs-local: {e}");
             return std::process::ExitCode::FAILURE;
@@ -65,26 +66,29 @@ async fn main() -> std::process::ExitCode {
     if config.admin {
         println!("sqs-local console: http://{local}{}", sqs_local::console::PATH);
     }
-    let state = Arc::new(AppState::new(engine, config));
+    let state = Arc::new(AppState::with_topics(engine, config, topics));
     sqs_local::http::server::run(listener, state, shutdown_signal()).await;
     std::process::ExitCode::SUCCESS
 }
 
-/// The engine: in memory, or over the data directory when one is given.
-async fn start_engine(config: &Config) -> Result<Engine, String> {
+/// The engine and the SNS topics: in memory, or over the data directory when one is given.
+async fn start_engine(config: &Config) -> Result<(Engine, Arc<dyn TopicBackend>), String> {
     let clock = Arc::new(TokioClock::new());
     let Some(options) = config.storage() else {
-        return Ok(Engine::in_memory(clock, config.engine_settings()));
+        return Ok((Engine::in_memory(clock, config.engine_settings()), Arc::new(MemoryTopics::new())));
     };
     let opened = sqlite::open(&options, clock.now()).map_err(|e| e.to_string())?;
     println!(
-        "sqs-local restored {} queues and {} messages from {} in {} ms",
+        "sqs-local restored {} queues, {} messages and {} topics from {} in {} ms",
         opened.queues,
         opened.messages,
+        opened.topic_count,
         options.dir.display(),
         opened.took.as_millis()
     );
-    Engine::start(Arc::new(opened.backend), clock, config.engine_settings()).await.map_err(|e| e.to_string())
+    let engine =
+        Engine::start(Arc::new(opened.backend), clock, config.engine_settings()).await.map_err(|e| e.to_string())?;
+    Ok((engine, Arc::new(opened.topics)))
 }
 
 /// The configured queues, before the port opens, so that `/health` (and any client) finds them

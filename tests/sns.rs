@@ -17,9 +17,13 @@ use sqs_local::config::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn sns(server: &TestServer) -> aws_sdk_sns::Client {
+    sns_at(&server.url())
+}
+
+fn sns_at(url: &str) -> aws_sdk_sns::Client {
     let config = aws_sdk_sns::Config::builder()
         .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
-        .endpoint_url(server.url())
+        .endpoint_url(url)
         .region(aws_sdk_sns::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sns::config::Credentials::new("test", "test", None, None, "test"))
         .build();
@@ -27,9 +31,13 @@ fn sns(server: &TestServer) -> aws_sdk_sns::Client {
 }
 
 fn sqs(server: &TestServer) -> aws_sdk_sqs::Client {
+    sqs_at(&server.url())
+}
+
+fn sqs_at(url: &str) -> aws_sdk_sqs::Client {
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .endpoint_url(server.url())
+        .endpoint_url(url)
         .region(aws_sdk_sqs::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "test"))
         .build();
@@ -565,4 +573,72 @@ async fn with_credentials_only_a_queue_policy_lets_the_topic_send() {
     sns.publish().topic_arn(&topic).message("m").send().await.unwrap();
     assert_eq!(receive(&sqs, &open_url).await.len(), 1);
     assert!(receive(&sqs, &closed_url).await.is_empty(), "no policy, no delivery");
+}
+
+/// The binary on a data directory, killed with SIGKILL.
+struct Durable {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Durable {
+    fn start(dir: &std::path::Path, port: u16) -> Durable {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_sqs-local"))
+            .args(["--port", &port.to_string(), "--data-dir"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&addr).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the server starts");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Durable { child, addr }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn topics_and_subscriptions_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = Durable::start(dir.path(), port);
+    let url = format!("http://{}", server.addr);
+    let (sns, sqs) = (sns_at(&url), sqs_at(&url));
+    let topic = sns
+        .create_topic()
+        .name("orders")
+        .tags(aws_sdk_sns::types::Tag::builder().key("k").value("v").build().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let (url, arn) = queue(&sqs, "billing").await;
+    let subscription =
+        subscribe(&sns, &topic, &arn, &[("RawMessageDelivery", "true"), ("FilterPolicy", r#"{"kind":["new"]}"#)]).await;
+    server.kill();
+    let server = Durable::start(dir.path(), port);
+    let attributes = sns.get_subscription_attributes().subscription_arn(&subscription).send().await.unwrap();
+    assert_eq!(attributes.attributes.unwrap()["FilterPolicy"], r#"{"kind":["new"]}"#);
+    for kind in ["old", "new"] {
+        sns.publish()
+            .topic_arn(&topic)
+            .message(kind)
+            .message_attributes("kind", string_attribute(kind))
+            .send()
+            .await
+            .unwrap();
+    }
+    let messages = receive(&sqs, &url).await;
+    assert_eq!(messages.iter().map(|m| m.body().unwrap()).collect::<Vec<_>>(), ["new"], "filtered and raw as before");
+    let tags = sns.list_tags_for_resource().resource_arn(&topic).send().await.unwrap();
+    assert_eq!(tags.tags().len(), 1);
+    server.kill();
 }

@@ -309,3 +309,67 @@ async fn the_admin_clock_offset_and_a_reset_survive_a_restart() {
     assert_eq!(e.clock_offset(), 0);
     assert!(e.list_queues(&namespace(), "").await.unwrap().is_empty(), "the reset was written");
 }
+
+#[tokio::test]
+async fn topics_and_subscriptions_survive_a_restart() {
+    use sqs_local_engine::backend::NewSubscription;
+    use sqs_local_engine::topic::{Confirmation, Made, TopicId, TopicSettings};
+    use sqs_local_engine::TopicBackend;
+
+    let dir = tempfile::tempdir().unwrap();
+    let id = TopicId::new(namespace(), "orders");
+    let (confirmed, pending);
+    {
+        let topics = sqlite::open(&options(dir.path()), T0).unwrap().topics;
+        let mut settings = TopicSettings::default();
+        settings.attributes.insert("DisplayName".into(), "Orders".into());
+        settings.tags.insert("team".into(), "checkout".into());
+        topics.create_topic(id.clone(), settings, T0).await.unwrap();
+        topics.create_topic(TopicId::new(namespace(), "gone"), TopicSettings::default(), T0).await.unwrap();
+        topics.delete_topic(&TopicId::new(namespace(), "gone")).await.unwrap();
+        let new = |endpoint: &str, confirmation: Confirmation, token: Option<&str>| NewSubscription {
+            topic: id.clone(),
+            protocol: "sqs".into(),
+            endpoint: endpoint.into(),
+            owner: "000000000000".into(),
+            attributes: BTreeMap::from([("RawMessageDelivery".to_string(), "true".to_string())]),
+            confirmation,
+            token: token.map(str::to_string),
+        };
+        let Some(Made::New(c)) = topics
+            .subscribe(new(
+                "arn:aws:sqs:us-east-1:000000000000:a",
+                Confirmation::Confirmed { authenticated: true },
+                None,
+            ))
+            .await
+            .unwrap()
+        else {
+            panic!("new")
+        };
+        let Some(Made::New(p)) = topics
+            .subscribe(new("arn:aws:sqs:us-east-1:000000000000:b", Confirmation::Pending, Some("abc")))
+            .await
+            .unwrap()
+        else {
+            panic!("new")
+        };
+        let Some(Made::New(u)) =
+            topics.subscribe(new("arn:aws:sqs:us-east-1:000000000000:c", Confirmation::Pending, None)).await.unwrap()
+        else {
+            panic!("new")
+        };
+        topics.unsubscribe(&u.arn).await.unwrap();
+        (confirmed, pending) = (c, p);
+    }
+    let opened = sqlite::open(&options(dir.path()), T0).unwrap();
+    assert_eq!(opened.topic_count, 1);
+    let topics = opened.topics;
+    let topic = topics.topic(&id).await.unwrap().expect("the topic is back");
+    assert_eq!(topic.settings.attributes["DisplayName"], "Orders");
+    assert_eq!(topic.settings.tags["team"], "checkout");
+    let subscriptions = topics.subscriptions(&id).await.unwrap();
+    let back: Vec<_> = subscriptions.iter().map(|s| (**s).clone()).collect();
+    assert_eq!(back, [(*confirmed).clone(), (*pending).clone()], "in order, every field, the unsubscribed one gone");
+    assert_eq!(topics.by_token("abc").await.unwrap().map(|s| s.arn.clone()), Some(pending.arn.clone()));
+}

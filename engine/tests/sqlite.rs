@@ -18,3 +18,18 @@ fn backend() -> Arc<dyn QueueBackend> {
 }
 
 sqs_local_engine::conformance_suite!(backend);
+
+mod topics {
+    use std::sync::Arc;
+
+    use sqs_local_engine::backend::sqlite::{self, Options};
+    use sqs_local_engine::TopicBackend;
+
+    fn backend() -> Arc<dyn TopicBackend> {
+        let dir = tempfile::tempdir().expect("a temporary directory").keep();
+        let options = Options { dir, sync_interval: Some(std::time::Duration::from_millis(1)), max_bytes: None };
+        Arc::new(sqlite::open(&options, 0).expect("a new data directory opens").topics)
+    }
+
+    sqs_local_engine::topic_conformance_suite!(backend);
+}

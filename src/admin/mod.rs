@@ -8,7 +8,7 @@
 //! | `GET /_admin/queues/<name>/messages?limit=&nextToken=` | every message, any state, unchanged |
 //! | `DELETE /_admin/queues/<name>/messages/<position>?messageId=` | deletes a peeked message |
 //! | `POST /_admin/queues/<name>/reset` | empties the queue, its dedup window and cooldowns |
-//! | `POST /_admin/reset` | no queues but the configured ones, clock offset 0, no faults |
+//! | `POST /_admin/reset` | no queues but the configured ones, no topics, clock offset 0, no faults |
 //! | `POST /_admin/faults` (a [`faults::NewRule`]) | the rule with its `id` |
 //! | `GET /_admin/faults` | `{"faults": [...]}` with how often each `fired` |
 //! | `DELETE /_admin/faults[/<id>]` | removes all rules, or one |
@@ -208,6 +208,7 @@ async fn advance(state: &AppState, request: AdvanceRequest) -> AdminResult {
 
 async fn reset(state: &AppState) -> AdminResult {
     state.engine.reset().await?;
+    state.sns.topics.reset().await?;
     state.faults.clear();
     let created = crate::predefined::create_configured(&state.engine, &state.config)
         .await

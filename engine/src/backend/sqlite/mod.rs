@@ -1,4 +1,4 @@
-//! The durable backend: the in-memory backend, journaling every change to an embedded SQLite
+//! The durable backend: the in-memory backends (queues, and SNS topics in [`topics`]), journaling every change to an embedded SQLite
 //! database (WAL journal) in a data directory. Everything is read back into memory at start, so
 //! receives never read the database and cost what they cost in memory; every change is written by
 //! one thread in group commits (see [`writer`]), and with full durability (the default) a request
@@ -11,6 +11,7 @@
 pub mod codec;
 pub mod load;
 pub mod schema;
+pub mod topics;
 pub mod writer;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use super::memory::topics::MemoryTopics;
 use super::memory::MemoryBackend;
 use crate::clock::Millis;
 
@@ -38,6 +40,9 @@ pub struct Options {
 /// What opening found.
 pub struct Opened {
     pub backend: MemoryBackend,
+    /// SNS topics and subscriptions, journaled to the same database.
+    pub topics: MemoryTopics,
+    pub topic_count: usize,
     pub queues: usize,
     pub messages: usize,
     pub took: Duration,
@@ -123,9 +128,15 @@ pub fn open(options: &Options, now: Millis) -> Result<Opened, OpenError> {
     restored.clock_offset = clock_offset;
     let queues = restored.queues.len();
     let messages = restored.queues.iter().map(|q| q.lock().message_count()).sum();
+    let topic_conn = Connection::open(&path).map_err(|e| damaged(&e))?;
+    configure(&topic_conn, options).map_err(|e| damaged(&e))?;
+    let (topics, topic_count) =
+        topics::open(topic_conn).map_err(|what| damaged(&format!("a topic row this build did not write: {what}")))?;
     let journal = writer::start(conn, options.sync_interval, lock);
     Ok(Opened {
         backend: MemoryBackend::journaled(Arc::new(journal), restored),
+        topics,
+        topic_count,
         queues,
         messages,
         took: started.elapsed(),
@@ -151,6 +162,8 @@ fn configure(conn: &Connection, options: &Options) -> rusqlite::Result<()> {
     let synchronous = if options.sync_interval.is_some() { "NORMAL" } else { "FULL" };
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    // Two connections write (the queue writer and the topic journal): each waits for the other.
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
     if let Some(max) = options.max_bytes {
         let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         conn.pragma_update(None, "max_page_count", (max as i64 / page_size).max(1))?;

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 /// The schema this build writes. A newer one is refused; an older one is migrated forward.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Schema version 1.
 const V1: &str = r#"
@@ -95,6 +95,49 @@ CREATE TABLE move_tasks (
 );
 "#;
 
+/// Schema version 2: SNS topics and subscriptions (the `arn` columns are AWS's ARNs).
+const V2: &str = r#"
+CREATE TABLE topics (
+    arn TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    data_protection_policy TEXT
+);
+CREATE TABLE topic_attributes (
+    topic_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (topic_arn, key)
+);
+CREATE TABLE topic_tags (
+    topic_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (topic_arn, key)
+);
+CREATE TABLE subscriptions (
+    arn TEXT PRIMARY KEY,
+    topic_arn TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    confirmed INTEGER NOT NULL,
+    authenticated INTEGER NOT NULL,
+    -- The ConfirmSubscription token, for subscriptions that needed confirming.
+    token TEXT,
+    version INTEGER NOT NULL
+);
+CREATE TABLE subscription_attributes (
+    subscription_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (subscription_arn, key)
+);
+"#;
+
 /// Why a database's schema is not usable.
 #[derive(Debug)]
 pub enum SchemaError {
@@ -124,7 +167,10 @@ pub fn prepare(conn: &mut Connection) -> Result<(), SchemaError> {
     if found < 1 {
         tx.execute_batch(V1)?;
     }
-    // Later versions migrate here, one step after another: `if found < 2 { ... }`.
+    if found < 2 {
+        tx.execute_batch(V2)?;
+    }
+    // Later versions migrate here, one step after another: `if found < 3 { ... }`.
     tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)", [VERSION.to_string()])?;
     tx.commit()?;
     Ok(())
