@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every compat suite against the real release binary ($SQS_LOCAL_BIN, or target/release):
-#   - boto3 (current, JSON 1.0), the aws CLI v1, Celery + kombu (SQS transport),
+#   - boto3 (current, JSON 1.0 to SQS, Query to SNS), the aws CLI v1 (sqs and sns),
+#     Celery + kombu (SQS transport; and kombu's SNS fan-out with supports_fanout),
 #   - boto3 1.28.60 / botocore 1.31.60 (AWS Query),
-#   - the JavaScript SDK v3 (@aws-sdk/client-sqs, MD5 checks on),
-#   - the Rust SDK (aws-sdk-sqs; tests/sdk.rs pointed at the binary);
+#   - the JavaScript SDK v3 (@aws-sdk/client-sqs, MD5 checks on; @aws-sdk/client-sns),
+#   - the Rust SDK (aws-sdk-sqs and aws-sdk-sns; tests/sdk.rs pointed at the binary);
 # then all of them again (but the README fixture) against a server verifying SigV4 signatures.
 # Installs what it needs on first use: virtualenvs under compat-tests/.venv*, `npm ci` in
 # compat-tests/js (committed lockfile).
@@ -75,7 +76,7 @@ run_pytest() { # run_pytest LABEL VENV PROTOCOL FILES...
 }
 run_node() { # run_node LABEL
   local report; report="$(mktemp)"
-  (cd "$here/js" && node --test --test-reporter=tap sqs.test.mjs) >"$report" 2>&1 || true
+  (cd "$here/js" && node --test --test-reporter=tap sqs.test.mjs sns.test.mjs) >"$report" 2>&1 || true
   cat "$report"
   local p f
   p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$report" | tail -1); f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$report" | tail -1)
@@ -90,23 +91,23 @@ run_rust() { # run_rust LABEL
   f=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$report" | tail -1)
   tally "$1" "$report" "${p:-0}" "${f:-1}" '^test .* FAILED$'
 }
-run_pytest "boto3 1.43 (JSON 1.0)" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_readme_fixture.py"
+run_pytest "boto3 1.43 (JSON 1.0)" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_readme_fixture.py" "$here/python/test_sns.py"
 run_pytest "aws CLI v1 1.45 (JSON 1.0)" "$here/.venv" json "$here/python/test_cli.py"
-run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0)" "$here/.venv" json "$here/celery/test_celery.py"
-run_pytest "boto3 1.28.60 (Query)" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_readme_fixture.py"
-run_node "JS SDK v3 3.1175 (JSON 1.0)"
-run_rust "Rust aws-sdk-sqs 1.x (JSON 1.0)"
+run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0)" "$here/.venv" json "$here/celery/test_celery.py" "$here/celery/test_fanout.py"
+run_pytest "boto3 1.28.60 (Query)" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_readme_fixture.py" "$here/python/test_sns.py"
+run_node "JS SDK v3 3.1175 + client-sns 3.1178"
+run_rust "Rust aws-sdk-sqs + aws-sdk-sns 1.x"
 
 # The same clients against a server that verifies every signature (--credential test:test, the
 # keys they sign with): nothing in them changes.
 start_server --credential test:test --admin-token compat-admin
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" SQS_LOCAL_ADMIN_TOKEN=compat-admin SQS_LOCAL_VERIFIED=1
-run_pytest "boto3 1.43 (JSON 1.0), verified" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_auth.py"
+run_pytest "boto3 1.43 (JSON 1.0), verified" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_auth.py" "$here/python/test_sns.py"
 run_pytest "aws CLI v1 1.45 (JSON 1.0), verified" "$here/.venv" json "$here/python/test_cli.py"
-run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0), verified" "$here/.venv" json "$here/celery/test_celery.py"
-run_pytest "boto3 1.28.60 (Query), verified" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_auth.py"
-run_node "JS SDK v3 3.1175 (JSON 1.0), verified"
-run_rust "Rust aws-sdk-sqs 1.x (JSON 1.0), verified"
+run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0), verified" "$here/.venv" json "$here/celery/test_celery.py" "$here/celery/test_fanout.py"
+run_pytest "boto3 1.28.60 (Query), verified" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_auth.py" "$here/python/test_sns.py"
+run_node "JS SDK v3 + client-sns, verified"
+run_rust "Rust aws-sdk-sqs + aws-sdk-sns 1.x, verified"
 
 echo
 echo "compat-tests: client x scenario (numbers from compat-tests/scenarios.md)"

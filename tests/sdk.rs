@@ -419,3 +419,91 @@ async fn s13_purge_and_counters() {
         sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::All).send().await.unwrap();
     assert_eq!(attrs.attributes().unwrap()[&QueueAttributeName::ApproximateNumberOfMessages], "0");
 }
+
+/// Fan-out with the Rust SNS SDK (aws-sdk-sns, AWS Query): one topic, two queues with the Policy
+/// AWS requires, one raw and filtered; every subscriber gets its copy before Publish returns.
+#[tokio::test]
+async fn s17_sns_fan_out_into_queues() {
+    let (sqs, url, _server) = target().await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&url)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "static"))
+        .load()
+        .await;
+    let sns = aws_sdk_sns::Client::new(&config);
+    let topic = sns.create_topic().name(unique("sdk-orders")).send().await.unwrap().topic_arn.unwrap();
+    let mut queues = Vec::new();
+    for (name, attributes) in [
+        ("sdk-billing", vec![]),
+        ("sdk-raw", vec![("RawMessageDelivery", "true"), ("FilterPolicy", r#"{"kind":["new"]}"#)]),
+    ] {
+        let queue_url = create(&sqs, &unique(name), &[]).await;
+        let reply = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap();
+        let arn = reply.attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
+        let policy = serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]});
+        sqs.set_queue_attributes()
+            .queue_url(&queue_url)
+            .attributes(QueueAttributeName::Policy, policy.to_string())
+            .send()
+            .await
+            .unwrap();
+        let mut subscribe = sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&arn);
+        for (k, v) in attributes {
+            subscribe = subscribe.attributes(k, v);
+        }
+        subscribe.send().await.unwrap();
+        queues.push(queue_url);
+    }
+    for kind in ["old", "new"] {
+        let attribute = aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(kind)
+            .build()
+            .unwrap();
+        sns.publish()
+            .topic_arn(&topic)
+            .message(format!("{kind} order"))
+            .message_attributes("kind", attribute)
+            .send()
+            .await
+            .unwrap();
+    }
+    let receive = |queue: String| {
+        let sqs = sqs.clone();
+        async move {
+            let reply = sqs
+                .receive_message()
+                .queue_url(queue)
+                .max_number_of_messages(10)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .unwrap();
+            reply.messages.unwrap_or_default()
+        }
+    };
+    let envelopes = receive(queues[0].clone()).await;
+    let messages: Vec<String> = envelopes
+        .iter()
+        .map(|m| {
+            serde_json::from_str::<serde_json::Value>(m.body().unwrap()).unwrap()["Message"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(messages, ["old order", "new order"]);
+    let raw = receive(queues[1].clone()).await;
+    assert_eq!(raw.iter().map(|m| m.body().unwrap()).collect::<Vec<_>>(), ["new order"]);
+    assert_eq!(raw[0].message_attributes.as_ref().unwrap()["kind"].string_value(), Some("new"));
+    let missing = sns.publish().topic_arn(format!("{topic}-missing")).message("m").send().await.unwrap_err();
+    assert!(missing.into_service_error().is_not_found_exception());
+}
