@@ -183,6 +183,42 @@ test("dead-letter redrive: start, watch progress, cancel", async () => {
   await shot("redrive");
 });
 
+test("SNS topics: create, subscribe a queue raw with a filter, publish, see it arrive; unsubscribe; delete", async () => {
+  await page.goto(base + "/console#/");
+  await page.fill("#new-topic", "order-events");
+  await page.click("#create-topic");
+  await page.locator('tr[data-topic="order-events"]').waitFor();
+  assert.match(await cliText(), /aws --endpoint-url http:\/\/127\.0\.0\.1:\d+ sns create-topic --name order-events/);
+  await sqs("CreateQueue", { QueueName: "billing" });
+  await page.click('tr[data-topic="order-events"] a');
+  await page.locator("#subscribe-form").waitFor();
+  await page.selectOption("#subscribe-queue", { label: "billing" });
+  await page.check("#subscribe-raw");
+  await page.fill("#subscribe-filter", '{"event":["order.v1.submit"]}');
+  await page.click("#subscribe");
+  await page.locator('tr[data-subscription="billing"] .filter-policy').waitFor();
+  await page.waitForFunction(() => /SubscriptionsConfirmed\s*1/.test(document.querySelector("#topic-attributes")?.textContent || ""));
+  assert.match(await cliText(), /sns subscribe --topic-arn arn:aws:sns:us-east-1:000000000000:order-events --protocol sqs --notification-endpoint arn:aws:sqs:us-east-1:000000000000:billing --attributes/);
+  for (const event of ["order.v1.submit", "order.v1.cancel"]) {
+    await page.fill("#publish-message", `{"order": 7, "event": "${event}"}`);
+    await page.fill("#publish-attr-name", "event");
+    await page.fill("#publish-attr-value", event);
+    await page.click("#publish");
+    await page.getByText("Published").first().waitFor();
+  }
+  assert.match(await cliText(), /sns publish --topic-arn \S+order-events --message .* --message-attributes/);
+  await shot("topic");
+  const { Messages = [] } = await sqs("ReceiveMessage", { QueueUrl: `${base}/000000000000/billing`, MaxNumberOfMessages: 10 });
+  assert.deepEqual(Messages.map((m) => JSON.parse(m.Body).event), ["order.v1.submit"], "raw, and filtered");
+  await page.locator('tr[data-subscription="billing"] .unsubscribe').click();
+  await page.getByText("No subscriptions.").waitFor();
+  await page.goto(base + "/console#/");
+  await page.waitForFunction(() => document.querySelector('tr[data-topic="order-events"] .published')?.textContent === "2");
+  await page.locator('tr[data-topic="order-events"] .delete-topic').click();
+  await page.waitForFunction(() => !document.querySelector('tr[data-topic="order-events"]'));
+  assert.match(await cliText(), /sns delete-topic --topic-arn \S+:order-events/);
+});
+
 test("delete a queue; no console errors in all of the above", async () => {
   await page.goto(base + "/console#/");
   await page.locator('tr[data-queue="jobs.fifo"] .delete-queue').click();

@@ -9,6 +9,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use common::{post, start_server, start_server_with, xml_value, HttpReply, TestServer};
@@ -573,6 +574,15 @@ async fn with_credentials_only_a_queue_policy_lets_the_topic_send() {
     sns.publish().topic_arn(&topic).message("m").send().await.unwrap();
     assert_eq!(receive(&sqs, &open_url).await.len(), 1);
     assert!(receive(&sqs, &closed_url).await.is_empty(), "no policy, no delivery");
+    let config = aws_sdk_sns::Config::builder()
+        .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+        .endpoint_url(server.url())
+        .region(aws_sdk_sns::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sns::config::Credentials::new("test", "wrong", None, None, "test"))
+        .build();
+    let wrong = aws_sdk_sns::Client::from_conf(config).list_topics().send().await.unwrap_err();
+    let wrong = wrong.into_service_error();
+    assert_eq!(wrong.meta().code(), Some("SignatureDoesNotMatch"), "SNS verifies signatures too");
 }
 
 /// The binary on a data directory, killed with SIGKILL.

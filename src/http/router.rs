@@ -6,14 +6,15 @@
 //!    Paths of sqs-local's own go here; none of them can be
 //!    an AWS queue path, which is `/<account>/<name>` or `/queue/...`.
 //! 2. Everything else is an AWS API request, for the service ([`AwsService`]) decided by, in order:
-//!    - the SigV4 credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request` in
-//!      the `Authorization` header, or `X-Amz-Credential` in the query string) when the request is
-//!      signed: a client signs for the service it calls;
-//!    - the `X-Amz-Target` prefix (`AmazonSQS.`) for JSON requests (SNS has no JSON protocol);
-//!    - the Query `Action` otherwise: SQS's actions go to SQS, SNS's to SNS. The two share
-//!      `AddPermission` and `RemovePermission`, which are SNS's when they carry `TopicArn`.
+//!    - `X-Amz-Target` (`AmazonSQS.<Action>`): a JSON request, SQS's (SNS has no JSON protocol);
+//!    - the Query `Action`, when only one of the two services has it: that service answers, and
+//!      refuses a request signed for the other (its signature names the wrong service);
+//!    - for the actions both have (`AddPermission`, `RemovePermission`) and for unknown ones, the
+//!      SigV4 credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request` in the
+//!      `Authorization` header, or `X-Amz-Credential` in the query string): a client signs for the
+//!      service it calls; unsigned, a `TopicArn` parameter makes them SNS's.
 //!
-//! An unsigned request whose action neither service has goes to SQS, which answers `InvalidAction`.
+//! A request that none of this places goes to SQS, which answers `InvalidAction`.
 
 use hyper::header::AUTHORIZATION;
 use hyper::http::request::Parts;
@@ -132,25 +133,21 @@ fn credential(parts: &Parts) -> Option<String> {
 
 /// The AWS service a request is for (see the module docs for the rule).
 pub fn aws_service(parts: &Parts, body: &[u8]) -> AwsService {
-    if let Some(credential) = credential(parts) {
-        match scope_service(&credential) {
-            Some("sns") => return AwsService::Sns,
-            Some("sqs") => return AwsService::Sqs,
-            _ => {}
-        }
-    }
     if parts.headers.contains_key(X_AMZ_TARGET) {
         return AwsService::Sqs;
     }
     let mut params = parts.uri.query().and_then(|q| query::parse_form(q.as_bytes()).ok()).unwrap_or_default();
     params.extend(query::parse_form(body).unwrap_or_default());
-    let Some(action) = params.iter().rev().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str()) else {
-        return AwsService::Sqs;
-    };
-    let names_topic = params.iter().any(|(k, _)| k == "TopicArn");
+    let action = params.iter().rev().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str()).unwrap_or("");
     match (Action::from_name(action).is_some(), SNS_ACTIONS.contains(&action)) {
-        (true, true) if names_topic => AwsService::Sns,
-        (false, true) => AwsService::Sns,
+        (true, false) => return AwsService::Sqs,
+        (false, true) => return AwsService::Sns,
+        _ => {}
+    }
+    match credential(parts).as_deref().and_then(scope_service) {
+        Some("sns") => AwsService::Sns,
+        Some("sqs") => AwsService::Sqs,
+        _ if params.iter().any(|(k, _)| k == "TopicArn") => AwsService::Sns,
         _ => AwsService::Sqs,
     }
 }
@@ -182,17 +179,22 @@ mod tests {
     }
 
     #[test]
-    fn the_service_comes_from_the_scope_then_the_target_then_the_action() {
-        let signed = |service: &str| {
+    fn the_service_comes_from_the_target_then_the_action_then_the_scope() {
+        let signed = |service: &str, body: &[u8]| {
             let auth = format!(
                 "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x"
             );
-            aws_service(&parts("POST", "/", &[("authorization", &auth)]), b"Action=AddPermission")
+            aws_service(&parts("POST", "/", &[("authorization", &auth)]), body)
         };
-        assert_eq!(signed("sns"), AwsService::Sns);
-        assert_eq!(signed("sqs"), AwsService::Sqs);
+        assert_eq!(signed("sns", b"Action=AddPermission"), AwsService::Sns);
+        assert_eq!(signed("sqs", b"Action=AddPermission"), AwsService::Sqs);
+        assert_eq!(signed("sns", b"Action=ListQueues"), AwsService::Sqs, "SQS refuses the signature for sns");
+        assert_eq!(signed("sqs", b"Action=Publish"), AwsService::Sns, "SNS refuses the signature for sqs");
+        assert_eq!(signed("sns", b"Action=Frobnicate"), AwsService::Sns, "SNS answers InvalidAction");
         let presigned = "/?X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fsns%2Faws4_request&Action=ListTopics";
         assert_eq!(aws_service(&parts("GET", presigned, &[]), b""), AwsService::Sns);
+        let signed_json = parts("POST", "/", &[("x-amz-target", "AmazonSQS.ListQueues"), ("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=x")]);
+        assert_eq!(aws_service(&signed_json, b"{}"), AwsService::Sqs);
         let json = parts("POST", "/", &[("x-amz-target", "AmazonSQS.ListQueues")]);
         assert_eq!(aws_service(&json, b"{}"), AwsService::Sqs);
         let unsigned = parts("POST", "/", &[]);
