@@ -9,7 +9,6 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use common::{post, start_server, start_server_with, xml_value, HttpReply, TestServer};
