@@ -205,3 +205,42 @@ fn one_json_log_line_per_request_when_asked() {
     assert_eq!(lines[0]["request_id"].as_str().unwrap().len(), 36);
     assert_eq!((lines[1]["action"].as_str(), lines[1]["outcome"].as_str()), (Some("ListQueues"), Some("ok")));
 }
+
+/// A Query form POST (SNS).
+fn sns(addr: &str, form: &str) -> String {
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    exchange(addr, request).expect("an answer").1
+}
+
+#[test]
+fn sns_publishes_and_deliveries_are_counted_per_topic() {
+    let server = start(&[]);
+    let addr = server.addr.clone();
+    sns(&addr, "Action=CreateTopic&Name=orders");
+    let topic = "arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3Aorders";
+    sqs(&addr, "CreateQueue", json!({"QueueName": "billing"}));
+    let subscribe = |queue: &str| {
+        let endpoint = format!("arn%3Aaws%3Asqs%3Aus-east-1%3A000000000000%3A{queue}");
+        sns(&addr, &format!("Action=Subscribe&TopicArn={topic}&Protocol=sqs&Endpoint={endpoint}"));
+    };
+    subscribe("billing");
+    subscribe("gone");
+    for _ in 0..3 {
+        sns(&addr, &format!("Action=Publish&TopicArn={topic}&Message=m"));
+    }
+    let (_, scrape) = get(&addr, "/metrics").unwrap();
+    assert_eq!(sample(&scrape, r#"sns_messages_published_total{topic="orders"}"#), Some(3.0));
+    assert_eq!(
+        sample(&scrape, r#"sns_deliveries_total{topic="orders",protocol="sqs",outcome="delivered"}"#),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(&scrape, r#"sns_deliveries_total{topic="orders",protocol="sqs",outcome="failed"}"#),
+        Some(3.0),
+        "a queue that does not exist"
+    );
+    promtool_check(&scrape);
+}
