@@ -61,21 +61,32 @@ pub struct Metrics {
     actions: Vec<ActionStats>,
     /// By queue name (the queues of the configured account).
     queues: RwLock<FxHashMap<Box<str>, Arc<QueueCounters>>>,
-    /// SNS: publishes by topic name.
-    publishes: RwLock<FxHashMap<Box<str>, Arc<AtomicU64>>>,
-    /// SNS: deliveries by topic name, protocol and outcome ("delivered" or "failed").
-    deliveries: RwLock<FxHashMap<DeliveryKey, Arc<AtomicU64>>>,
+    /// SNS: publishes and deliveries by topic name.
+    topics: RwLock<FxHashMap<Box<str>, Arc<TopicCounters>>>,
 }
 
-/// Topic name, protocol, whether delivered.
-type DeliveryKey = (Box<str>, Box<str>, bool);
+/// The protocols SNS deliveries are counted under (the rest count as "other").
+const PROTOCOLS: [&str; 4] = ["sqs", "http", "https", "other"];
 
-/// The counter of a key in a map, made on first use.
-fn counter<K: std::hash::Hash + Eq + Clone>(map: &RwLock<FxHashMap<K, Arc<AtomicU64>>>, key: K) -> Arc<AtomicU64> {
-    if let Some(c) = map.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return c.clone();
+fn protocol_index(protocol: &str) -> usize {
+    PROTOCOLS.iter().position(|p| *p == protocol).unwrap_or(PROTOCOLS.len() - 1)
+}
+
+/// One publish's delivery outcomes, counted by protocol: [delivered, failed].
+#[derive(Default)]
+pub struct Deliveries([[u64; 2]; PROTOCOLS.len()]);
+
+impl Deliveries {
+    pub fn add(&mut self, protocol: &str, delivered: bool) {
+        self.0[protocol_index(protocol)][usize::from(!delivered)] += 1;
     }
-    map.write().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().clone()
+}
+
+/// A topic's counters.
+#[derive(Default)]
+struct TopicCounters {
+    published: AtomicU64,
+    deliveries: [[AtomicU64; 2]; PROTOCOLS.len()],
 }
 
 impl Default for Metrics {
@@ -83,8 +94,7 @@ impl Default for Metrics {
         Metrics {
             actions: Action::ALL.iter().map(|_| ActionStats::default()).collect(),
             queues: RwLock::default(),
-            publishes: RwLock::default(),
-            deliveries: RwLock::default(),
+            topics: RwLock::default(),
         }
     }
 }
@@ -127,14 +137,19 @@ impl Metrics {
         add(&counters.dead_lettered, dead_lettered);
     }
 
-    /// Counts one message published to a topic (duplicates a FIFO topic drops are not counted).
-    pub fn sns_published(&self, topic: &str) {
-        add(&counter(&self.publishes, topic.into()), 1);
-    }
-
-    /// Counts one delivery attempt of a published message to a subscription.
-    pub fn sns_delivery(&self, topic: &str, protocol: &str, delivered: bool) {
-        add(&counter(&self.deliveries, (topic.into(), protocol.into(), delivered)), 1);
+    /// Counts one message published to a topic and its deliveries (duplicates a FIFO topic drops
+    /// are not counted).
+    pub fn sns_published(&self, topic: &str, deliveries: &Deliveries) {
+        // The read guard ends with its statement: taking the write lock under it would deadlock.
+        let known = self.topics.read().unwrap_or_else(|p| p.into_inner()).get(topic).cloned();
+        let counters = known.unwrap_or_else(|| {
+            self.topics.write().unwrap_or_else(|p| p.into_inner()).entry(topic.into()).or_default().clone()
+        });
+        add(&counters.published, 1);
+        for (counts, per_protocol) in deliveries.0.iter().zip(&counters.deliveries) {
+            add(&per_protocol[0], counts[0]);
+            add(&per_protocol[1], counts[1]);
+        }
     }
 
     fn queue(&self, name: &str) -> Arc<QueueCounters> {
@@ -228,35 +243,37 @@ impl Collector for Snapshot {
                 counter_value(family.encode_family(&labels)?, field(c).load(Ordering::Relaxed))?;
             }
         }
-        let mut publishes: Vec<_> = {
-            let map = self.metrics.publishes.read().unwrap_or_else(|p| p.into_inner());
-            map.iter().map(|(topic, c)| (topic.clone(), c.load(Ordering::Relaxed))).collect()
+        let topics: Vec<(Box<str>, Arc<TopicCounters>)> = {
+            let map = self.metrics.topics.read().unwrap_or_else(|p| p.into_inner());
+            let mut topics: Vec<_> = map.iter().map(|(name, c)| (name.clone(), c.clone())).collect();
+            topics.sort_by(|a, b| a.0.cmp(&b.0));
+            topics
         };
-        publishes.sort();
         let mut family = encoder.encode_descriptor(
             "sns_messages_published_total",
             "Messages published to SNS topics.",
             None,
             MetricType::Counter,
         )?;
-        for (topic, count) in &publishes {
-            counter_value(family.encode_family(&[("topic", &**topic)])?, *count)?;
+        for (topic, c) in &topics {
+            counter_value(family.encode_family(&[("topic", &**topic)])?, c.published.load(Ordering::Relaxed))?;
         }
-        let mut deliveries: Vec<_> = {
-            let map = self.metrics.deliveries.read().unwrap_or_else(|p| p.into_inner());
-            map.iter().map(|(key, c)| (key.clone(), c.load(Ordering::Relaxed))).collect()
-        };
-        deliveries.sort();
         let mut family = encoder.encode_descriptor(
             "sns_deliveries_total",
             "Deliveries of published messages to subscriptions, by topic, protocol and outcome.",
             None,
             MetricType::Counter,
         )?;
-        for ((topic, protocol, delivered), count) in &deliveries {
-            let outcome = if *delivered { "delivered" } else { "failed" };
-            let labels = [("topic", &**topic), ("protocol", &**protocol), ("outcome", outcome)];
-            counter_value(family.encode_family(&labels)?, *count)?;
+        for (topic, c) in &topics {
+            for (protocol, outcomes) in PROTOCOLS.iter().zip(&c.deliveries) {
+                for (outcome, count) in ["delivered", "failed"].iter().zip(outcomes) {
+                    let count = count.load(Ordering::Relaxed);
+                    if count > 0 {
+                        let labels = [("topic", &**topic), ("protocol", *protocol), ("outcome", *outcome)];
+                        counter_value(family.encode_family(&labels)?, count)?;
+                    }
+                }
+            }
         }
         let mut family = encoder.encode_descriptor(
             "sqs_requests_total",

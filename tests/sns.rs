@@ -288,6 +288,25 @@ async fn filter_policies_choose_subscribers_by_attributes_and_by_body() {
         serde_json::from_str::<Value>(billed[0].body().unwrap()).unwrap()["MessageAttributes"]["amount"]["Value"],
         "99"
     );
+    let listed = sns.list_subscriptions_by_topic().topic_arn(&topic).send().await.unwrap();
+    let billing_subscription = listed
+        .subscriptions()
+        .iter()
+        .find(|s| s.endpoint() == Some(billing_arn.as_str()))
+        .and_then(|s| s.subscription_arn())
+        .unwrap()
+        .to_string();
+    sns.set_subscription_attributes()
+        .subscription_arn(&billing_subscription)
+        .attribute_name("FilterPolicy")
+        .attribute_value(r#"{"amount":[{"numeric":[">",100]}]}"#)
+        .send()
+        .await
+        .unwrap();
+    sns.publish().topic_arn(&topic).message("big").message_attributes("amount", number("111")).send().await.unwrap();
+    let billed: Vec<_> =
+        receive(&sqs, &billing).await.into_iter().filter(|m| m.body().unwrap().contains("\"big\"")).collect();
+    assert_eq!(billed.len(), 1, "a changed policy holds from the next publish");
     let shipped = receive(&sqs, &logistic).await;
     assert_eq!(shipped.len(), 1);
     assert!(shipped[0].body().unwrap().contains("DE"));

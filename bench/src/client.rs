@@ -21,19 +21,23 @@ pub struct Conn {
     host: String,
 }
 
-/// The `Authorization` and `X-Amz-Date` of a signed request, as an SDK would send them.
-fn signature(host: &str, target: &str, body: &[u8]) -> Option<(String, String)> {
+const JSON: &str = "application/x-amz-json-1.0";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The `Authorization` and `X-Amz-Date` of a signed request, as an SDK would send them: JSON 1.0
+/// with `X-Amz-Target` for SQS, a form for SNS.
+fn signature(host: &str, target: Option<&str>, body: &[u8]) -> Option<(String, String)> {
     let (access_key, secret) = SIGNING.get()?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
     let date = chrono::DateTime::from_timestamp(now, 0)?.format("%Y%m%dT%H%M%SZ").to_string();
-    let headers = [
-        ("content-type", "application/x-amz-json-1.0"),
+    let mut headers = vec![
+        ("content-type", if target.is_some() { JSON } else { FORM }),
         ("host", host),
         ("x-amz-date", date.as_str()),
-        ("x-amz-target", target),
     ];
-    let key =
-        sqs_local::auth::sigv4::SigningKey { access_key, secret, region: "us-east-1", service: "sqs", date: &date };
+    headers.extend(target.map(|t| ("x-amz-target", t)));
+    let service = if target.is_some() { "sqs" } else { "sns" };
+    let key = sqs_local::auth::sigv4::SigningKey { access_key, secret, region: "us-east-1", service, date: &date };
     Some((sqs_local::auth::sigv4::authorization(&key, "POST", "/", &headers, body), date))
 }
 
@@ -46,22 +50,39 @@ impl Conn {
         Conn { sender, host: addr.to_string() }
     }
 
+    /// An SQS call in JSON 1.0.
     pub async fn call(&mut self, action: &str, body: &Value) -> (u16, Value) {
         let target = format!("AmazonSQS.{action}");
-        let body = Bytes::from(body.to_string());
+        let (status, bytes) = self.post(Some(&target), Bytes::from(body.to_string())).await;
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// An SNS call (AWS Query): the form's parameters, URL-encoded; the XML answer as text.
+    pub async fn sns(&mut self, params: &[(&str, &str)]) -> (u16, String) {
+        let form = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.extend_pairs(params.iter().copied()).append_pair("Version", "2010-03-31");
+            form.finish()
+        };
+        let (status, bytes) = self.post(None, Bytes::from(form)).await;
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    async fn post(&mut self, target: Option<&str>, body: Bytes) -> (u16, Bytes) {
         let mut request = hyper::Request::post("/")
             .header("host", &self.host)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", &target);
-        if let Some((authorization, date)) = signature(&self.host, &target, &body) {
+            .header("content-type", if target.is_some() { JSON } else { FORM });
+        if let Some(target) = target {
+            request = request.header("x-amz-target", target);
+        }
+        if let Some((authorization, date)) = signature(&self.host, target, &body) {
             request = request.header("authorization", authorization).header("x-amz-date", date);
         }
         let request = request.body(Full::new(body)).expect("request");
         self.sender.ready().await.expect("connection ready");
         let response = self.sender.send_request(request).await.expect("response");
         let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (status, response.into_body().collect().await.expect("body").to_bytes())
     }
 }
 

@@ -17,6 +17,7 @@
 //! ./target/release/sqs-bench compare --b-data-dir /tmp/bench-data --only send,roundtrip,backlog
 //! ./target/release/sqs-bench restart --data-dir /tmp/bench-data --messages 1000000
 //! ./target/release/sqs-bench soak --seconds 600 --clients 64
+//! ./target/release/sqs-bench publish --fanout 10 --requests 20000 --rounds 5
 //! ./target/release/sqs-bench compare --sign K:S --b-arg=--credential --b-arg=K:S --only send
 //! ```
 
@@ -69,6 +70,19 @@ enum Scenario {
     Send {
         #[arg(long, default_value_t = 200_000)]
         requests: usize,
+    },
+    /// SNS Publish to a topic with F subscribed queues against SendMessage, interleaved on one
+    /// server: publish rate and server CPU per publish as a multiple of a send's.
+    Publish {
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 10)]
+        fanout: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Subscribe with RawMessageDelivery (the message itself, not the JSON envelope).
+        #[arg(long)]
+        raw: bool,
     },
     /// SendMessageBatch of 10.
     SendBatch {
@@ -148,8 +162,8 @@ enum Scenario {
         b_data_dir: Option<PathBuf>,
         #[arg(long, default_value_t = 3)]
         rounds: usize,
-        /// Scenarios to run: idle, send, send-batch, roundtrip, fifo, longpoll, fifo-groups, backlog,
-        /// restart.
+        /// Scenarios to run: idle, send, send-batch, publish, roundtrip, fifo, longpoll, fifo-groups,
+        /// backlog, restart.
         #[arg(
             long,
             value_delimiter = ',',
@@ -184,6 +198,7 @@ async fn run_named(name: &str, t: &Target) -> Vec<Figure> {
         "idle" => scenarios::idle(t),
         "send" => scenarios::send(t, 200_000).await,
         "send-batch" => scenarios::send_batch(t, 50_000).await,
+        "publish" => scenarios::publish(t, 20_000, 10, 1, false).await,
         "roundtrip" => scenarios::roundtrip(t, 500_000, None).await,
         "fifo" => scenarios::roundtrip(t, 500_000, Some(10_000)).await,
         "longpoll" => scenarios::longpoll_latency(t, 200).await,
@@ -289,6 +304,9 @@ fn main() {
             Scenario::Baseline { requests } => drop(scenarios::baseline(&t, requests).await),
             Scenario::Send { requests } => drop(scenarios::send(&t, requests).await),
             Scenario::SendBatch { requests } => drop(scenarios::send_batch(&t, requests).await),
+            Scenario::Publish { requests, fanout, rounds, raw } => {
+                drop(scenarios::publish(&t, requests, fanout, rounds, raw).await)
+            }
             Scenario::Roundtrip { messages } => drop(scenarios::roundtrip(&t, messages, None).await),
             Scenario::Fifo { messages, groups } => drop(scenarios::roundtrip(&t, messages, Some(groups)).await),
             Scenario::LongpollLatency { messages } => drop(scenarios::longpoll_latency(&t, messages).await),

@@ -56,6 +56,107 @@ pub async fn send(t: &Target, requests: usize) -> Vec<Figure> {
     vec![figure("send", rps, "req/s"), figure("send p99", lat.quantile_ms(0.99), "ms")]
 }
 
+/// SNS fan-out against SQS sends, on one server, interleaved: `rounds` times, `requests`
+/// SendMessage calls then `requests` Publish calls to a topic with `fanout` subscribed queues
+/// (envelope delivery, the default, or raw). Reports publish rate, deliveries per second and the server
+/// CPU time per request of each, and the median ratio of a publish's CPU to a send's.
+pub async fn publish(t: &Target, requests: usize, fanout: usize, rounds: usize, raw: bool) -> Vec<Figure> {
+    let server = t.start();
+    let mut conn = Conn::open(&server.addr).await;
+    let queue = create_queue(&server.addr, "bench-send", json!({})).await;
+    let (_, created) = conn.sns(&[("Action", "CreateTopic"), ("Name", "bench-topic")]).await;
+    let topic = between(&created, "<TopicArn>", "</TopicArn>").to_string();
+    for q in 0..fanout {
+        let name = format!("bench-fanout-{q}");
+        create_queue(&server.addr, &name, json!({})).await;
+        let endpoint = format!("arn:aws:sqs:us-east-1:000000000000:{name}");
+        let mut params =
+            vec![("Action", "Subscribe"), ("TopicArn", &topic), ("Protocol", "sqs"), ("Endpoint", &endpoint)];
+        if raw {
+            params.extend([("Attributes.entry.1.key", "RawMessageDelivery"), ("Attributes.entry.1.value", "true")]);
+        }
+        let (status, answer) = conn.sns(&params).await;
+        assert_eq!(status, 200, "Subscribe: {answer}");
+    }
+    let cpu = || server.cpu_seconds().unwrap_or(f64::NAN);
+    let (mut ratios, mut publish_rates, mut last) = (Vec::new(), Vec::new(), String::new());
+    for round in 1..=rounds {
+        let make = Arc::new({
+            let queue = queue.clone();
+            move |i| json!({"QueueUrl": queue, "MessageBody": body_100(i)})
+        });
+        let before = cpu();
+        let (send_time, _) = closed_loop(&server.addr, t.connections, requests, "SendMessage", make).await;
+        let send_cpu = (cpu() - before) / requests as f64;
+        let before = cpu();
+        let (publish_time, mut lat) = publish_loop(&server.addr, t.connections, requests, &topic).await;
+        let publish_cpu = (cpu() - before) / requests as f64;
+        let rate = requests as f64 / publish_time.as_secs_f64();
+        println!(
+            "publish      round {round}: {:>8.0} publish/s {:>9.0} deliveries/s  CPU {:.1} us/publish vs {:.1} us/send ({:.0} send/s) = {:.2}x  {}",
+            rate,
+            rate * fanout as f64,
+            publish_cpu * 1e6,
+            send_cpu * 1e6,
+            requests as f64 / send_time.as_secs_f64(),
+            publish_cpu / send_cpu,
+            lat.summary()
+        );
+        ratios.push(publish_cpu / send_cpu);
+        publish_rates.push(rate);
+        last = lat.summary();
+    }
+    let ratio = crate::median(&ratios);
+    let rate = crate::median(&publish_rates);
+    let delivery = if raw { "raw" } else { "envelope" };
+    println!("publish      median: {rate:.0} publish/s to {fanout} queues ({delivery}); a publish costs {ratio:.2}x a SendMessage in server CPU ({last})");
+    vec![figure("publish", rate, "req/s"), figure(format!("publish cpu / send cpu (x{fanout})"), ratio, "x")]
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
+    let start = text.find(open).map_or(0, |i| i + open.len());
+    let end = text[start..].find(close).map_or(text.len(), |i| start + i);
+    &text[start..end]
+}
+
+/// `requests` Publish calls over `connections`, 100-byte messages with one attribute.
+async fn publish_loop(addr: &str, connections: usize, requests: usize, topic: &str) -> (Duration, Latencies) {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (next, addr, topic) = (next.clone(), addr.to_string(), topic.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(&addr).await;
+            let mut lat = Latencies::default();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= requests {
+                    return lat;
+                }
+                let message = body_100(i);
+                let params = [
+                    ("Action", "Publish"),
+                    ("TopicArn", topic.as_str()),
+                    ("Message", message.as_str()),
+                    ("MessageAttributes.entry.1.Name", "event"),
+                    ("MessageAttributes.entry.1.Value.DataType", "String"),
+                    ("MessageAttributes.entry.1.Value.StringValue", "order.v1.submit"),
+                ];
+                let t = Instant::now();
+                let (status, answer) = conn.sns(&params).await;
+                assert_eq!(status, 200, "Publish: {answer}");
+                lat.add(t);
+            }
+        }));
+    }
+    let mut all = Latencies::default();
+    for t in tasks {
+        all.merge(t.await.expect("task"));
+    }
+    (started.elapsed(), all)
+}
+
 pub async fn send_batch(t: &Target, requests: usize) -> Vec<Figure> {
     let server = t.start();
     let url = create_queue(&server.addr, "bench-batch", json!({})).await;

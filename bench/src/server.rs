@@ -119,6 +119,19 @@ impl Server {
         (child, started.elapsed())
     }
 
+    /// CPU time the server process has used (user and system), in seconds (Linux's USER_HZ is
+    /// 100 ticks a second).
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let pid = self.child.as_ref()?.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) in parentheses: utime is the 14th
+        // field of the line, stime the 15th.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        Some(ticks / 100.0)
+    }
+
     /// Peak and current resident set size of the server process, in MiB.
     pub fn rss_mib(&self) -> Option<(f64, f64)> {
         let pid = self.child.as_ref()?.id();

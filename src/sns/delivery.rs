@@ -11,7 +11,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::error::SnsResult;
-use super::filter::{Facts, Scope};
+use std::sync::RwLock;
+
+use rustc_hash::FxHashMap;
+
+use super::filter::{self, Facts, Policy, Scope};
 use super::publish::{AttributeValue, Notification};
 use super::Ctx;
 use crate::engine::message::{self, AttributePayload, Grouping, NewMessage};
@@ -33,10 +37,8 @@ pub fn json_string_value(text: &str) -> String {
 
 /// `2026-12-02T06:57:59.123Z`.
 pub fn timestamp(millis: u64) -> String {
-    chrono::DateTime::from_timestamp_millis(millis as i64)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    let at = chrono::DateTime::from_timestamp_millis(millis as i64).unwrap_or_default();
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 pub fn unsubscribe_url(base_url: &str, subscription_arn: &str) -> String {
@@ -70,48 +72,132 @@ pub fn layout(members: &[(&str, String)]) -> String {
     out
 }
 
-/// The Notification envelope for one subscription: Type, MessageId, SequenceNumber (FIFO),
-/// TopicArn, Subject (if given), Message, Timestamp, SignatureVersion, Signature, SigningCertURL
-/// (not on FIFO topics), UnsubscribeURL, MessageAttributes (if any, `{Type, Value}`).
-pub fn envelope(n: &Notification, subscription: &Subscription, message: &str, base_url: &str) -> String {
-    let fifo = n.topic.id.is_fifo();
-    let timestamp = timestamp(n.timestamp);
-    let mut members: Vec<(&str, String)> =
-        vec![("Type", json_string_value("Notification")), ("MessageId", json_string_value(&n.message_id))];
-    if let Some(sequence) = n.sequence.filter(|_| fifo) {
-        members.push(("SequenceNumber", json_string_value(&sequence.to_string())));
-    }
-    members.push(("TopicArn", json_string_value(&n.topic.arn)));
-    if let Some(subject) = &n.subject {
-        members.push(("Subject", json_string_value(subject)));
-    }
-    members.push(("Message", json_string_value(message)));
-    members.push(("Timestamp", json_string_value(&timestamp)));
-    if !fifo {
-        let version = n.topic.settings.attributes.get("SignatureVersion").map_or("1", String::as_str);
-        let mut signed = vec![("Message", message), ("MessageId", n.message_id.as_str())];
-        if let Some(subject) = &n.subject {
-            signed.push(("Subject", subject));
+/// The Notification envelope of one message, built once for all its subscribers: Type,
+/// MessageId, SequenceNumber (FIFO), TopicArn, Subject (if given), Message, Timestamp,
+/// SignatureVersion, Signature, SigningCertURL (not on FIFO topics), UnsubscribeURL,
+/// MessageAttributes (if any, `{Type, Value}`). Only UnsubscribeURL differs between subscribers:
+/// it is put between the two parts.
+pub struct Envelope {
+    head: String,
+    tail: String,
+}
+
+impl Envelope {
+    pub fn new(n: &Notification, message: &str, base_url: &str) -> Envelope {
+        let fifo = n.topic.id.is_fifo();
+        let timestamp = timestamp(n.timestamp);
+        let mut members: Vec<(&str, String)> =
+            vec![("Type", json_string_value("Notification")), ("MessageId", json_string_value(&n.message_id))];
+        if let Some(sequence) = n.sequence.filter(|_| fifo) {
+            members.push(("SequenceNumber", json_string_value(&sequence.to_string())));
         }
-        signed.extend([("Timestamp", timestamp.as_str()), ("TopicArn", &*n.topic.arn), ("Type", "Notification")]);
-        members.push(("SignatureVersion", json_string_value(version)));
-        members.push(("Signature", json_string_value(&signature(&signed))));
-        members.push(("SigningCertURL", json_string_value(&format!("{base_url}/{CERT_NAME}"))));
+        members.push(("TopicArn", json_string_value(&n.topic.arn)));
+        if let Some(subject) = &n.subject {
+            members.push(("Subject", json_string_value(subject)));
+        }
+        members.push(("Message", json_string_value(message)));
+        members.push(("Timestamp", json_string_value(&timestamp)));
+        if !fifo {
+            let version = n.topic.settings.attributes.get("SignatureVersion").map_or("1", String::as_str);
+            let mut signed = vec![("Message", message), ("MessageId", n.message_id.as_str())];
+            if let Some(subject) = &n.subject {
+                signed.push(("Subject", subject));
+            }
+            signed.extend([("Timestamp", timestamp.as_str()), ("TopicArn", &*n.topic.arn), ("Type", "Notification")]);
+            members.push(("SignatureVersion", json_string_value(version)));
+            members.push(("Signature", json_string_value(&signature(&signed))));
+            members.push(("SigningCertURL", json_string_value(&format!("{base_url}/{CERT_NAME}"))));
+        }
+        // A marker where the subscription's ARN goes (ARNs need no JSON escaping).
+        const ARN: &str = "\u{0}";
+        members.push(("UnsubscribeURL", json_string_value(&unsubscribe_url(base_url, ARN))));
+        // The docs: message attributes are not delivered for MessageStructure=json.
+        if !n.attributes.is_empty() && n.per_protocol.is_none() {
+            let attributes: Vec<String> = n
+                .attributes
+                .iter()
+                .map(|a| {
+                    let value = serde_json::json!({"Type": a.data_type, "Value": a.text()});
+                    format!("    {} : {}", json_string_value(&a.name), value)
+                })
+                .collect();
+            members.push(("MessageAttributes", format!("{{\n{}\n  }}", attributes.join(",\n"))));
+        }
+        let whole = layout(&members);
+        let marker = json_string_value(ARN);
+        let marker = &marker[1..marker.len() - 1];
+        let (head, tail) = whole.split_once(marker).unwrap_or((&whole, ""));
+        Envelope { head: head.to_string(), tail: tail.to_string() }
     }
-    members.push(("UnsubscribeURL", json_string_value(&unsubscribe_url(base_url, &subscription.arn))));
-    // The docs: message attributes are not delivered for MessageStructure=json.
-    if !n.attributes.is_empty() && n.per_protocol.is_none() {
-        let attributes: Vec<String> = n
-            .attributes
-            .iter()
-            .map(|a| {
-                let value = serde_json::json!({"Type": a.data_type, "Value": a.text()});
-                format!("    {} : {}", json_string_value(&a.name), value)
-            })
-            .collect();
-        members.push(("MessageAttributes", format!("{{\n{}\n  }}", attributes.join(",\n"))));
+
+    /// The envelope a subscription receives.
+    pub fn for_subscription(&self, subscription_arn: &str) -> String {
+        let mut out = String::with_capacity(self.head.len() + subscription_arn.len() + self.tail.len());
+        out.push_str(&self.head);
+        out.push_str(subscription_arn);
+        out.push_str(&self.tail);
+        out
     }
-    layout(&members)
+}
+
+/// The envelope of one message for one subscription.
+pub fn envelope(n: &Notification, subscription: &Subscription, message: &str, base_url: &str) -> String {
+    Envelope::new(n, message, base_url).for_subscription(&subscription.arn)
+}
+
+/// How a subscription is delivered to, worked out once per subscription version (not per
+/// message): its compiled filter policy, and for SQS its queue, raw delivery and dead-letter queue.
+pub struct Plan {
+    version: u64,
+    policy: Option<Policy>,
+    raw: bool,
+    queue: Option<QueueId>,
+    dead_letter: Option<QueueId>,
+}
+
+impl Plan {
+    fn new(subscription: &Subscription) -> Plan {
+        let attributes = &subscription.attributes;
+        let scope =
+            attributes.get("FilterPolicyScope").and_then(|s| Scope::parse(s)).unwrap_or(Scope::MessageAttributes);
+        let dead_letter = attributes
+            .get("RedrivePolicy")
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .and_then(|p| p.get("deadLetterTargetArn").and_then(Value::as_str).and_then(QueueId::from_arn));
+        Plan {
+            version: subscription.version,
+            policy: attributes.get("FilterPolicy").map(|text| filter::compile_stored(text, scope)),
+            raw: attributes.get("RawMessageDelivery").is_some_and(|v| v == "true"),
+            queue: (&*subscription.protocol == "sqs").then(|| QueueId::from_arn(&subscription.endpoint)).flatten(),
+            dead_letter,
+        }
+    }
+}
+
+/// Plans by subscription ARN.
+#[derive(Default)]
+pub struct Plans {
+    plans: RwLock<FxHashMap<Arc<str>, Arc<Plan>>>,
+}
+
+impl Plans {
+    pub fn plan(&self, subscription: &Subscription) -> Arc<Plan> {
+        let known = self.plans.read().ok().and_then(|p| p.get(&subscription.arn).cloned());
+        if let Some(plan) = known.filter(|p| p.version == subscription.version) {
+            return plan;
+        }
+        let plan = Arc::new(Plan::new(subscription));
+        if let Ok(mut plans) = self.plans.write() {
+            plans.insert(subscription.arn.clone(), plan.clone());
+        }
+        plan
+    }
+
+    pub fn forget(&self, arn: &str) {
+        if let Ok(mut plans) = self.plans.write() {
+            plans.remove(arn);
+        }
+    }
 }
 
 /// The facts filter policies read, made once per message and only when a policy needs them.
@@ -143,38 +229,46 @@ impl LazyFacts<'_> {
 pub async fn fan_out(ctx: &Ctx<'_>, n: &Notification) -> SnsResult<()> {
     let subscriptions = ctx.sns().topics.subscriptions(&n.topic.id).await?;
     let mut facts = LazyFacts { n, attributes: None, body: None };
-    let metrics = ctx.state.metrics.as_deref();
-    if let Some(m) = metrics {
-        m.sns_published(&n.topic.id.name);
-    }
+    let mut sqs_envelope = None;
+    let mut outcomes = crate::metrics::Deliveries::default();
     for subscription in subscriptions.iter().filter(|s| s.is_confirmed()) {
-        if let Some(policy) = ctx.sns().filters.policy(subscription) {
+        let plan = ctx.sns().plans.plan(subscription);
+        if let Some(policy) = &plan.policy {
             if !policy.matches(facts.get(policy.scope())) {
                 continue;
             }
         }
         let delivered = match &*subscription.protocol {
-            "sqs" => to_queue(ctx, n, subscription).await,
+            "sqs" => {
+                let envelope = (!plan.raw).then(|| {
+                    &*sqs_envelope.get_or_insert_with(|| Envelope::new(n, n.message_for("sqs"), &ctx.base_url))
+                });
+                to_queue(ctx, n, subscription, &plan, envelope).await
+            }
             "http" | "https" => ctx.sns().http.notify(n, subscription, &ctx.base_url),
             // Email, SMS, Lambda, Firehose and mobile endpoints are not reached (README, deviations).
             _ => false,
         };
-        if let Some(m) = metrics {
-            m.sns_delivery(&n.topic.id.name, &subscription.protocol, delivered);
-        }
+        outcomes.add(&subscription.protocol, delivered);
+    }
+    if let Some(m) = ctx.state.metrics.as_deref() {
+        m.sns_published(&n.topic.id.name, &outcomes);
     }
     Ok(())
 }
 
-fn raw(subscription: &Subscription) -> bool {
-    subscription.attributes.get("RawMessageDelivery").is_some_and(|v| v == "true")
-}
-
 /// The SQS message for a queue of the given kind: raw (the message, its attributes as SQS
 /// attributes) or the envelope; FIFO queues get the group and deduplication id.
-fn sqs_message(ctx: &Ctx<'_>, n: &Notification, subscription: &Subscription, fifo_queue: bool) -> Option<NewMessage> {
+fn sqs_message(
+    n: &Notification,
+    subscription: &Subscription,
+    envelope: Option<&Envelope>,
+    fifo_queue: bool,
+) -> Option<NewMessage> {
     let text = n.message_for("sqs");
-    let (body, attributes) = if raw(subscription) {
+    let (body, attributes) = if let Some(envelope) = envelope {
+        (envelope.for_subscription(&subscription.arn), Vec::new())
+    } else {
         if n.attributes.len() > MAX_SQS_ATTRIBUTES {
             return None;
         }
@@ -191,8 +285,6 @@ fn sqs_message(ctx: &Ctx<'_>, n: &Notification, subscription: &Subscription, fif
             .collect();
         attributes.sort_by(|a, b| a.0.cmp(&b.0));
         (text.to_string(), attributes)
-    } else {
-        (envelope(n, subscription, text, &ctx.base_url), Vec::new())
     };
     let grouping = if fifo_queue {
         let group = GroupId::new(n.group.as_deref()?).ok()?;
@@ -224,30 +316,37 @@ fn payload_len(payload: &AttributePayload) -> usize {
 /// Sends to the subscribed queue; when that fails (no such queue, a policy that denies the
 /// topic, a message the queue refuses), to the subscription's dead-letter queue if it has one.
 /// Returns whether the subscribed queue got it.
-async fn to_queue(ctx: &Ctx<'_>, n: &Notification, subscription: &Subscription) -> bool {
-    let Some(queue) = QueueId::from_arn(&subscription.endpoint) else { return false };
-    if send(ctx, n, subscription, &queue).await {
+async fn to_queue(
+    ctx: &Ctx<'_>,
+    n: &Notification,
+    subscription: &Subscription,
+    plan: &Plan,
+    envelope: Option<&Envelope>,
+) -> bool {
+    let Some(queue) = &plan.queue else { return false };
+    if send(ctx, n, subscription, envelope, queue).await {
         return true;
     }
-    let dead_letter = subscription
-        .attributes
-        .get("RedrivePolicy")
-        .and_then(|p| serde_json::from_str::<Value>(p).ok())
-        .and_then(|p| p.get("deadLetterTargetArn").and_then(Value::as_str).and_then(QueueId::from_arn));
-    if let Some(dlq) = dead_letter {
-        if !send(ctx, n, subscription, &dlq).await {
+    if let Some(dlq) = &plan.dead_letter {
+        if !send(ctx, n, subscription, envelope, dlq).await {
             tracing::warn!(subscription = %subscription.arn, dlq = %dlq, "SNS delivery and its dead-letter queue both failed");
         }
     }
     false
 }
 
-async fn send(ctx: &Ctx<'_>, n: &Notification, subscription: &Subscription, queue: &QueueId) -> bool {
+async fn send(
+    ctx: &Ctx<'_>,
+    n: &Notification,
+    subscription: &Subscription,
+    envelope: Option<&Envelope>,
+    queue: &QueueId,
+) -> bool {
     let engine = &ctx.state.engine;
     if ctx.state.credentials.enabled() && !queue_admits(ctx, queue, &n.topic.arn).await {
         return false;
     }
-    let Some(message) = sqs_message(ctx, n, subscription, queue.is_fifo()) else { return false };
+    let Some(message) = sqs_message(n, subscription, envelope, queue.is_fifo()) else { return false };
     match engine.send(queue, vec![message]).await {
         Ok(mut outcomes) => matches!(outcomes.pop(), Some(Ok(_))),
         Err(e) if e.code == ErrorCode::QueueDoesNotExist => false,

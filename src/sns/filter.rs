@@ -23,7 +23,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
 
 use serde_json::{Map, Value};
 
@@ -436,50 +435,14 @@ impl Policy {
     }
 }
 
-/// Compiled policies by subscription ARN, each with the subscription version it was compiled
-/// for: compiled once per change, not per message.
-#[derive(Default)]
-pub struct Cache {
-    compiled: RwLock<HashMap<Arc<str>, Compiled>>,
-}
-
-/// A subscription version and its compiled policy (`None`: no policy).
-type Compiled = (u64, Option<Arc<Policy>>);
-
-impl Cache {
-    /// The subscription's policy (`None`: it takes every message).
-    pub fn policy(&self, subscription: &crate::engine::topic::Subscription) -> Option<Arc<Policy>> {
-        if let Ok(compiled) = self.compiled.read() {
-            if let Some((version, policy)) = compiled.get(&subscription.arn) {
-                if *version == subscription.version {
-                    return policy.clone();
-                }
-            }
-        }
-        let scope = subscription
-            .attributes
-            .get("FilterPolicyScope")
-            .and_then(|s| Scope::parse(s))
-            .unwrap_or(Scope::MessageAttributes);
-        // Stored policies were validated when set; one that no longer compiles takes nothing.
-        let policy = subscription.attributes.get("FilterPolicy").map(|text| {
-            Arc::new(compile(text, scope).unwrap_or(Policy {
-                scope,
-                conditions: vec![Condition { key: String::new(), rules: vec![] }],
-                any_of: vec![],
-            }))
-        });
-        if let Ok(mut compiled) = self.compiled.write() {
-            compiled.insert(subscription.arn.clone(), (subscription.version, policy.clone()));
-        }
-        policy
-    }
-
-    pub fn forget(&self, arn: &str) {
-        if let Ok(mut compiled) = self.compiled.write() {
-            compiled.remove(arn);
-        }
-    }
+/// A stored policy compiled again (stored policies were validated when set; one that no longer
+/// compiles passes nothing).
+pub fn compile_stored(text: &str, scope: Scope) -> Policy {
+    compile(text, scope).unwrap_or(Policy {
+        scope,
+        conditions: vec![Condition { key: String::new(), rules: vec![] }],
+        any_of: vec![],
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //!   gets there: an engine send for SQS, a POST from [`http_delivery`]'s bounded queue for HTTP/S.
 //!
 //! State lives behind [`crate::engine::TopicBackend`]; this module holds no copy of it beyond
-//! compiled filter policies, keyed by subscription version.
+//! delivery plans (compiled filter policies, parsed endpoints), keyed by subscription version.
 
 pub mod arn;
 pub mod attributes;
@@ -42,16 +42,16 @@ use crate::sqs::protocol::{self, query, HttpResponse};
 const SIGNING_NAME: &str = "sns";
 const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 
-/// SNS's state handles: the topic backend, compiled filter policies, the HTTP deliverer.
+/// SNS's state handles: the topic backend, delivery plans (compiled filter policies), the HTTP deliverer.
 pub struct Sns {
     pub topics: Arc<dyn TopicBackend>,
-    pub filters: filter::Cache,
+    pub plans: delivery::Plans,
     pub http: http_delivery::Deliverer,
 }
 
 impl Sns {
     pub fn new(topics: Arc<dyn TopicBackend>) -> Self {
-        Sns { topics, filters: filter::Cache::default(), http: http_delivery::Deliverer::start() }
+        Sns { topics, plans: delivery::Plans::default(), http: http_delivery::Deliverer::start() }
     }
 }
 

@@ -183,7 +183,7 @@ pub async fn confirm_subscription(ctx: &Ctx<'_>, p: &Params) -> SnsResult<Body> 
 pub async fn unsubscribe(ctx: &Ctx<'_>, p: &Params) -> SnsResult<Body> {
     let arn = arn::subscription(p.get("SubscriptionArn"), &ctx.namespace)?;
     if let Some(gone) = ctx.sns().topics.unsubscribe(arn).await? {
-        ctx.sns().filters.forget(&gone.arn);
+        ctx.sns().plans.forget(&gone.arn);
         if matches!(&*gone.protocol, "http" | "https") && gone.is_confirmed() {
             ctx.sns().http.unsubscribed(&gone, &ctx.base_url);
         }
