@@ -11,7 +11,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/fuzz"
 seconds="${FUZZ_SECONDS:-15}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(query_form json_body sigv4 message_attributes)
+[ ${#targets[@]} -gt 0 ] || targets=(query_form json_body sigv4 message_attributes filter_policy)
 
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   echo "fuzz SKIPPED: no nightly Rust toolchain (cargo fuzz needs one)"

@@ -79,7 +79,7 @@ async fn start_engine(config: &Config) -> Result<(Engine, Arc<dyn TopicBackend>)
     };
     let opened = sqlite::open(&options, clock.now()).map_err(|e| e.to_string())?;
     println!(
-        "sqs-local restored {} queues, {} messages and {} topics from {} in {} ms",
+        "sqs-local restored {} queues and {} messages (and {} SNS topics) from {} in {} ms",
         opened.queues,
         opened.messages,
         opened.topic_count,
