@@ -11,7 +11,7 @@ use hyper::Request;
 
 use super::router::{self, AwsService, Route};
 use crate::admin::faults::Faults;
-use crate::auth::Credentials;
+use crate::auth::{Caller, Credentials};
 use crate::config::Config;
 use crate::engine::backend::memory::topics::MemoryTopics;
 use crate::engine::{Engine, TopicBackend};
@@ -44,6 +44,22 @@ impl AppState {
         // Unusable credentials stop the binary at start (main); here they are known to parse.
         let credentials = config.credential_store().unwrap_or_default();
         AppState { engine, config, faults: Faults::default(), metrics, credentials, sns: Sns::new(topics) }
+    }
+}
+
+impl AppState {
+    /// Who sent a request signed for `service` (`sqs` or `sns`), checked against the configured
+    /// credentials by the wall clock (see `auth`).
+    pub fn caller(&self, parts: &hyper::http::request::Parts, body: &[u8], service: &str) -> Result<Caller, SqsError> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        crate::auth::authenticate(
+            &self.credentials,
+            self.config.admin_token.as_deref(),
+            self.engine.settings().default_namespace,
+            service,
+            &crate::auth::SignedRequest { parts, body },
+            now,
+        )
     }
 }
 

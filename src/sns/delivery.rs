@@ -19,7 +19,7 @@ use super::filter::{self, Facts, Policy, Scope};
 use super::publish::{AttributeValue, Notification};
 use super::Ctx;
 use crate::engine::message::{self, AttributePayload, Grouping, NewMessage};
-use crate::engine::topic::Subscription;
+use crate::engine::topic::{Subscription, TopicId};
 use crate::engine::types::{DedupId, GroupId};
 use crate::engine::QueueId;
 use crate::error::ErrorCode;
@@ -174,29 +174,100 @@ impl Plan {
     }
 }
 
-/// Plans by subscription ARN.
+/// A topic's plans, for the subscription list they were made from.
+struct TopicPlans {
+    subscriptions: Arc<[Arc<Subscription>]>,
+    plans: Arc<[Arc<Plan>]>,
+}
+
+/// Delivery plans, looked up once per published message: by topic, valid while the backend hands
+/// out the same subscription list; a new list reuses each unchanged subscription's plan (by ARN
+/// and version).
 #[derive(Default)]
 pub struct Plans {
-    plans: RwLock<FxHashMap<Arc<str>, Arc<Plan>>>,
+    by_topic: RwLock<FxHashMap<TopicId, TopicPlans>>,
+    by_subscription: RwLock<FxHashMap<Arc<str>, Arc<Plan>>>,
 }
 
 impl Plans {
-    pub fn plan(&self, subscription: &Subscription) -> Arc<Plan> {
-        let known = self.plans.read().ok().and_then(|p| p.get(&subscription.arn).cloned());
+    /// The plans of `subscriptions`, a topic's list, in its order.
+    pub fn for_topic(&self, topic: &TopicId, subscriptions: &Arc<[Arc<Subscription>]>) -> Arc<[Arc<Plan>]> {
+        let known = self.by_topic.read().ok().and_then(|t| {
+            t.get(topic).filter(|p| Arc::ptr_eq(&p.subscriptions, subscriptions)).map(|p| p.plans.clone())
+        });
+        if let Some(plans) = known {
+            return plans;
+        }
+        let plans: Arc<[Arc<Plan>]> = subscriptions.iter().map(|s| self.plan(s)).collect();
+        if let Ok(mut by_topic) = self.by_topic.write() {
+            let entry = TopicPlans { subscriptions: subscriptions.clone(), plans: plans.clone() };
+            by_topic.insert(topic.clone(), entry);
+        }
+        plans
+    }
+
+    fn plan(&self, subscription: &Subscription) -> Arc<Plan> {
+        let known = self.by_subscription.read().ok().and_then(|p| p.get(&subscription.arn).cloned());
         if let Some(plan) = known.filter(|p| p.version == subscription.version) {
             return plan;
         }
         let plan = Arc::new(Plan::new(subscription));
-        if let Ok(mut plans) = self.plans.write() {
+        if let Ok(mut plans) = self.by_subscription.write() {
             plans.insert(subscription.arn.clone(), plan.clone());
         }
         plan
     }
 
     pub fn forget(&self, arn: &str) {
-        if let Ok(mut plans) = self.plans.write() {
+        if let Ok(mut plans) = self.by_subscription.write() {
             plans.remove(arn);
         }
+    }
+
+    /// Forgets a deleted topic's plans and its subscriptions'.
+    pub fn forget_topic(&self, topic: &TopicId) {
+        let gone = self.by_topic.write().ok().and_then(|mut t| t.remove(topic));
+        for subscription in gone.iter().flat_map(|g| g.subscriptions.iter()) {
+            self.forget(&subscription.arn);
+        }
+    }
+}
+
+/// What the SQS subscribers of one message get, made once for all of them: the envelope (only its
+/// UnsubscribeURL differs per subscriber) or the raw message, whose body and attributes they share.
+enum Payload<'a> {
+    Envelope(&'a Envelope),
+    Raw(&'a RawMessage),
+}
+
+struct RawMessage {
+    body: Arc<str>,
+    attributes: Arc<message::MessageAttributes>,
+    size: usize,
+}
+
+impl RawMessage {
+    /// `None` when the message has more attributes than SQS takes.
+    fn new(n: &Notification) -> Option<RawMessage> {
+        if n.attributes.len() > MAX_SQS_ATTRIBUTES {
+            return None;
+        }
+        let mut attributes: Vec<_> = n
+            .attributes
+            .iter()
+            .map(|a| {
+                let payload = match &a.value {
+                    AttributeValue::String(s) => AttributePayload::String(s.clone()),
+                    AttributeValue::Binary(b) => AttributePayload::Binary(b.clone()),
+                };
+                (a.name.clone(), message::AttributeValue { data_type: a.data_type.clone(), payload })
+            })
+            .collect();
+        attributes.sort_by(|a, b| a.0.cmp(&b.0));
+        let body = n.message_for("sqs");
+        let size =
+            body.len() + n.attributes.iter().map(|a| a.name.len() + a.data_type.len() + a.value_len()).sum::<usize>();
+        Some(RawMessage { body: body.into(), attributes: message::shared_attributes(attributes), size })
     }
 }
 
@@ -228,22 +299,26 @@ impl LazyFacts<'_> {
 /// Delivers a message to every confirmed subscription of its topic whose filter policy passes it.
 pub async fn fan_out(ctx: &Ctx<'_>, n: &Notification) -> SnsResult<()> {
     let subscriptions = ctx.sns().topics.subscriptions(&n.topic.id).await?;
+    let plans = ctx.sns().plans.for_topic(&n.topic.id, &subscriptions);
     let mut facts = LazyFacts { n, attributes: None, body: None };
-    let mut sqs_envelope = None;
+    let (mut sqs_envelope, mut sqs_raw) = (None, None);
     let mut outcomes = crate::metrics::Deliveries::default();
-    for subscription in subscriptions.iter().filter(|s| s.is_confirmed()) {
-        let plan = ctx.sns().plans.plan(subscription);
+    for (subscription, plan) in subscriptions.iter().zip(plans.iter()).filter(|(s, _)| s.is_confirmed()) {
         if let Some(policy) = &plan.policy {
             if !policy.matches(facts.get(policy.scope())) {
                 continue;
             }
         }
         let delivered = match &*subscription.protocol {
+            "sqs" if plan.raw => match sqs_raw.get_or_insert_with(|| RawMessage::new(n)) {
+                Some(raw) => to_queue(ctx, n, subscription, plan, Payload::Raw(raw)).await,
+                // More attributes than SQS takes: a client-side error, not retried (raw delivery guide).
+                None => false,
+            },
             "sqs" => {
-                let envelope = (!plan.raw).then(|| {
-                    &*sqs_envelope.get_or_insert_with(|| Envelope::new(n, n.message_for("sqs"), &ctx.base_url))
-                });
-                to_queue(ctx, n, subscription, &plan, envelope).await
+                let envelope =
+                    sqs_envelope.get_or_insert_with(|| Envelope::new(n, n.message_for("sqs"), &ctx.base_url));
+                to_queue(ctx, n, subscription, plan, Payload::Envelope(envelope)).await
             }
             "http" | "https" => ctx.sns().http.notify(n, subscription, &ctx.base_url),
             // Email, SMS, Lambda, Firehose and mobile endpoints are not reached (README, deviations).
@@ -257,34 +332,20 @@ pub async fn fan_out(ctx: &Ctx<'_>, n: &Notification) -> SnsResult<()> {
     Ok(())
 }
 
-/// The SQS message for a queue of the given kind: raw (the message, its attributes as SQS
-/// attributes) or the envelope; FIFO queues get the group and deduplication id.
+/// The SQS message for a queue of the given kind; FIFO queues get the group and deduplication id.
 fn sqs_message(
     n: &Notification,
     subscription: &Subscription,
-    envelope: Option<&Envelope>,
+    payload: &Payload<'_>,
     fifo_queue: bool,
 ) -> Option<NewMessage> {
-    let text = n.message_for("sqs");
-    let (body, attributes) = if let Some(envelope) = envelope {
-        (envelope.for_subscription(&subscription.arn), Vec::new())
-    } else {
-        if n.attributes.len() > MAX_SQS_ATTRIBUTES {
-            return None;
+    let (body, attributes, size) = match payload {
+        Payload::Envelope(envelope) => {
+            let body: Arc<str> = envelope.for_subscription(&subscription.arn).into();
+            let size = body.len();
+            (body, message::shared_attributes(Vec::new()), size)
         }
-        let mut attributes: Vec<_> = n
-            .attributes
-            .iter()
-            .map(|a| {
-                let payload = match &a.value {
-                    AttributeValue::String(s) => AttributePayload::String(s.clone()),
-                    AttributeValue::Binary(b) => AttributePayload::Binary(b.clone()),
-                };
-                (a.name.clone(), message::AttributeValue { data_type: a.data_type.clone(), payload })
-            })
-            .collect();
-        attributes.sort_by(|a, b| a.0.cmp(&b.0));
-        (text.to_string(), attributes)
+        Payload::Raw(raw) => (raw.body.clone(), raw.attributes.clone(), raw.size),
     };
     let grouping = if fifo_queue {
         let group = GroupId::new(n.group.as_deref()?).ok()?;
@@ -295,22 +356,7 @@ fn sqs_message(
         let group = n.group.as_deref().filter(|_| !n.topic.id.is_fifo()).and_then(|g| GroupId::new(g).ok());
         Grouping::Standard { group, delay_seconds: None }
     };
-    let size = body.len()
-        + attributes.iter().map(|(name, v)| name.len() + v.data_type.len() + payload_len(&v.payload)).sum::<usize>();
-    Some(NewMessage {
-        body: body.into(),
-        attributes: message::shared_attributes(attributes),
-        trace_header: n.trace_header.as_deref().map(Arc::from),
-        grouping,
-        size,
-    })
-}
-
-fn payload_len(payload: &AttributePayload) -> usize {
-    match payload {
-        AttributePayload::String(s) => s.len(),
-        AttributePayload::Binary(b) => b.len(),
-    }
+    Some(NewMessage { body, attributes, trace_header: n.trace_header.clone(), grouping, size })
 }
 
 /// Sends to the subscribed queue; when that fails (no such queue, a policy that denies the
@@ -321,14 +367,14 @@ async fn to_queue(
     n: &Notification,
     subscription: &Subscription,
     plan: &Plan,
-    envelope: Option<&Envelope>,
+    payload: Payload<'_>,
 ) -> bool {
     let Some(queue) = &plan.queue else { return false };
-    if send(ctx, n, subscription, envelope, queue).await {
+    if send(ctx, n, subscription, &payload, queue).await {
         return true;
     }
     if let Some(dlq) = &plan.dead_letter {
-        if !send(ctx, n, subscription, envelope, dlq).await {
+        if !send(ctx, n, subscription, &payload, dlq).await {
             tracing::warn!(subscription = %subscription.arn, dlq = %dlq, "SNS delivery and its dead-letter queue both failed");
         }
     }
@@ -339,14 +385,14 @@ async fn send(
     ctx: &Ctx<'_>,
     n: &Notification,
     subscription: &Subscription,
-    envelope: Option<&Envelope>,
+    payload: &Payload<'_>,
     queue: &QueueId,
 ) -> bool {
     let engine = &ctx.state.engine;
     if ctx.state.credentials.enabled() && !queue_admits(ctx, queue, &n.topic.arn).await {
         return false;
     }
-    let Some(message) = sqs_message(n, subscription, envelope, queue.is_fifo()) else { return false };
+    let Some(message) = sqs_message(n, subscription, payload, queue.is_fifo()) else { return false };
     match engine.send(queue, vec![message]).await {
         Ok(mut outcomes) => matches!(outcomes.pop(), Some(Ok(_))),
         Err(e) if e.code == ErrorCode::QueueDoesNotExist => false,

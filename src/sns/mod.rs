@@ -32,7 +32,6 @@ use hyper::http::request::Parts;
 
 use self::error::{SnsError, SnsResult};
 use self::params::Params;
-use crate::auth;
 use crate::engine::{Namespace, TopicBackend};
 use crate::error::SqsError;
 use crate::http::service::AppState;
@@ -92,14 +91,7 @@ async fn respond(
     request_id: &str,
 ) -> SnsResult<String> {
     let body = body?;
-    let caller = auth::authenticate(
-        &state.credentials,
-        state.config.admin_token.as_deref(),
-        state.engine.settings().default_namespace,
-        SIGNING_NAME,
-        &auth::SignedRequest { parts, body: &body },
-        crate::sqs::wall_clock_seconds(),
-    )?;
+    let caller = state.caller(parts, &body, SIGNING_NAME)?;
     let mut pairs = match parts.uri.query() {
         Some(q) => query::parse_form(q.as_bytes())?,
         None => Vec::new(),

@@ -39,6 +39,14 @@ pub struct Attribute {
 }
 
 impl Attribute {
+    /// The bytes the value counts for in the size limit (binary values decoded, as SQS counts them).
+    pub fn value_len(&self) -> usize {
+        match &self.value {
+            AttributeValue::String(s) => s.len(),
+            AttributeValue::Binary(b) => b.len(),
+        }
+    }
+
     /// The value as text: strings as they are, binary as base64 (the envelope's form).
     pub fn text(&self) -> String {
         match &self.value {
@@ -64,7 +72,8 @@ pub struct Notification {
     pub dedup: Option<String>,
     pub sequence: Option<u128>,
     pub timestamp: Millis,
-    pub trace_header: Option<String>,
+    /// `X-Amzn-Trace-Id` of the Publish request: the AWSTraceHeader of SQS deliveries.
+    pub trace_header: Option<Arc<str>>,
 }
 
 impl Notification {
@@ -183,7 +192,7 @@ fn read_message(ctx: &Ctx<'_>, topic: &Arc<Topic>, p: &Params) -> SnsResult<Noti
         .map(|(name, value)| read_attribute(name, &value))
         .collect::<SnsResult<_>>()?;
     let size =
-        message.len() + attributes.iter().map(|a| a.name.len() + a.data_type.len() + a.text().len()).sum::<usize>();
+        message.len() + attributes.iter().map(|a| a.name.len() + a.data_type.len() + a.value_len()).sum::<usize>();
     if size > MAX_MESSAGE_BYTES {
         return Err(SnsError::invalid_parameter("Invalid parameter: Message too long"));
     }
@@ -199,7 +208,7 @@ fn read_message(ctx: &Ctx<'_>, topic: &Arc<Topic>, p: &Params) -> SnsResult<Noti
         dedup,
         sequence: None,
         timestamp: ctx.state.engine.now(),
-        trace_header: ctx.trace_header.clone(),
+        trace_header: ctx.trace_header.as_deref().map(Arc::from),
     })
 }
 
@@ -249,7 +258,7 @@ fn fifo_fields(topic: &Topic, p: &Params, message: &str) -> SnsResult<(Option<St
     let dedup = match dedup {
         Some(d) => d,
         // The message's SHA-256, attributes left out (FIFO topics guide).
-        None if content_based => hex(&Sha256::digest(message.as_bytes())),
+        None if content_based => crate::hex::lower_hex(&Sha256::digest(message.as_bytes())),
         None => {
             return Err(SnsError::invalid_parameter(
                 "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
@@ -257,10 +266,6 @@ fn fifo_fields(topic: &Topic, p: &Params, message: &str) -> SnsResult<(Option<St
         }
     };
     Ok((Some(group), Some(dedup)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The topic Publish names by TopicArn or TargetArn (SMS by PhoneNumber is not emulated).

@@ -171,6 +171,7 @@ pub async fn delete_topic(ctx: &Ctx<'_>, p: &Params) -> SnsResult<Body> {
     if let Some(topic) = ctx.sns().topics.topic(&id).await? {
         authorize(ctx, &topic, "DeleteTopic")?;
         ctx.sns().topics.delete_topic(&id).await?;
+        ctx.sns().plans.forget_topic(&id);
     }
     Ok(Body::NoResult)
 }

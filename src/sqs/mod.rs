@@ -13,7 +13,6 @@ use tracing::Instrument;
 
 use self::api::RequestContext;
 use self::protocol::{HttpResponse, Incoming, Protocol};
-use crate::auth;
 use crate::error::{ErrorCode, SqsError};
 use crate::http::service::{AppState, DropConnection};
 
@@ -24,11 +23,6 @@ const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 
 /// The service name SQS requests are signed for (the credential scope's service).
 const SIGNING_NAME: &str = "sqs";
-
-/// Now by the wall clock, in epoch seconds (signatures are dated by it; see `auth`).
-pub fn wall_clock_seconds() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
 
 /// The headers an SQS request is read by, looked up once.
 struct Head<'a> {
@@ -92,14 +86,7 @@ async fn respond(
     started: Instant,
 ) -> Result<HttpResponse, Failed> {
     let body = body?;
-    let caller = auth::authenticate(
-        &state.credentials,
-        state.config.admin_token.as_deref(),
-        state.engine.settings().default_namespace,
-        SIGNING_NAME,
-        &auth::SignedRequest { parts, body: &body },
-        wall_clock_seconds(),
-    )?;
+    let caller = state.caller(parts, &body, SIGNING_NAME)?;
     let incoming = Incoming {
         path: parts.uri.path(),
         query: parts.uri.query(),
