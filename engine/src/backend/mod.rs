@@ -21,6 +21,7 @@
 //! `Arc<dyn QueueBackend>` that implements the trait by delegating can add metrics, faults or
 //! delays around any backend.
 
+pub mod codec;
 pub mod memory;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

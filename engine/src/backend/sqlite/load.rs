@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::codec::{decode_attributes, decode_state, scope_from, shared, status_from, uint};
+use crate::backend::codec::{decode_attributes, decode_state, scope_from, shared, status_from, uint};
 use crate::backend::memory::message::{Message, MessageExtras};
 use crate::backend::memory::queue::{Identity, MemQueue};
 use crate::backend::memory::Restored;

@@ -8,7 +8,6 @@
 //! messages; see [`schema`]) and `sqs-local.lock`, which a running sqs-local holds locked: a
 //! second process on the same directory is refused.
 
-pub mod codec;
 pub mod load;
 pub mod schema;
 pub mod topics;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::oneshot;
 
-use super::codec::{encode_attributes, encode_state, int, scope_name};
+use crate::backend::codec::{encode_attributes, encode_state, int, scope_name};
 use crate::backend::memory::journal::{Change, Durable, Journal};
 use crate::backend::memory::message::Message;
 use crate::clock::Millis;

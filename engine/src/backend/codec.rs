@@ -1,6 +1,7 @@
-//! How engine values map to columns: message attributes as AWS's canonical encoding (length-
-//! prefixed name, data type, a transport byte, length-prefixed value: the bytes
-//! MD5OfMessageAttributes is computed over), enums as the strings SQS shows, states as numbers.
+//! How engine values map to database columns, for every backend that stores them (SQLite and
+//! PostgreSQL): message attributes as AWS's canonical encoding (length-prefixed name, data type, a
+//! transport byte, length-prefixed value: the bytes MD5OfMessageAttributes is computed over), enums
+//! as the strings SQS shows, states as numbers.
 
 use std::sync::Arc;
 
