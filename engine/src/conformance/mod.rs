@@ -17,6 +17,7 @@
 pub mod behaviour;
 pub mod move_tasks;
 pub mod props;
+pub mod real_time;
 pub mod test_tools;
 pub mod topics;
 

@@ -55,7 +55,7 @@ impl Identity {
         SEQUENCE_NUMBER_BASE + seq as u128 + self.sequence_salt as u128
     }
 
-    fn receipt(&self, delivery: Delivery) -> String {
+    pub fn receipt(&self, delivery: Delivery) -> String {
         Receipt { queue_uid: self.uid, seq: delivery.seq, nonce: delivery.nonce }.encode()
     }
 }
@@ -711,7 +711,7 @@ impl QueueState {
 
 /// The key a FIFO send is deduplicated by: the id, prefixed by the group for `messageGroup` scope.
 /// An id is remembered under the scope in effect when it was sent.
-fn dedup_key(scope: DedupScope, group: &crate::types::GroupId, id: &crate::types::DedupId) -> Arc<str> {
+pub fn dedup_key(scope: DedupScope, group: &crate::types::GroupId, id: &crate::types::DedupId) -> Arc<str> {
     match scope {
         DedupScope::Queue => id.shared().clone(),
         DedupScope::MessageGroup => Arc::from(format!("{}\u{0}{}", group.as_str(), id.as_str())),
