@@ -188,4 +188,10 @@ pub trait QueueBackend: Send + Sync + 'static {
     async fn clock_offset(&self) -> SqsResult<Millis>;
 
     async fn set_clock_offset(&self, offset: Millis, now: Millis) -> SqsResult<()>;
+
+    /// Whether the backend can serve requests now (`/health`): a backend on a database answers
+    /// false while the database cannot be reached.
+    async fn ready(&self) -> bool {
+        true
+    }
 }

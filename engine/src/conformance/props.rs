@@ -22,14 +22,16 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use super::*;
 use crate::move_task::{MoveTask, MoveTaskStatus};
 
-/// Runs `property` over `cases` random operation lists, each on a fresh backend, in a runtime of
-/// its own; panics with the smallest failing list.
+/// Runs `property` over `cases` random operation lists (`SQS_LOCAL_PROPTEST_CASES` overrides the
+/// number: a backend over a database pays a round trip per operation), each on a fresh backend, in
+/// a runtime of its own; panics with the smallest failing list.
 fn check<O: std::fmt::Debug + Clone + 'static>(
     cases: u32,
     ops: impl Strategy<Value = Vec<O>>,
     factory: &Factory,
     property: impl AsyncProperty<O>,
 ) {
+    let cases = std::env::var("SQS_LOCAL_PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(cases);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let result = runner.run(&ops, |ops| runtime.block_on(property.run(factory(), ops)));

@@ -250,10 +250,34 @@ async fn forward_notifications<S, T>(
     }
 }
 
+/// Where a URL points, for logs: host, port, database and TLS mode; never the user's password.
+pub fn describe(url: &str) -> String {
+    let Ok(target) = parse(url) else { return "(an unreadable URL)".to_string() };
+    let config = &target.config;
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let database = config.get_dbname().or(config.get_user()).unwrap_or("postgres");
+    let tls = match (&target.verify, config.get_ssl_mode()) {
+        (Verify::Chain { .. }, _) => "TLS, verified",
+        (Verify::Nothing, SslMode::Require) => "TLS",
+        (Verify::Nothing, SslMode::Prefer) => "TLS if offered",
+        _ => "no TLS",
+    };
+    format!("{host}:{port}/{database} ({tls})")
+}
+
 /// Connects, checks the schema and migrates it. `pool_size`: most connections held.
 pub async fn connect(url: &str, pool_size: usize) -> Result<Connected, ConnectError> {
     let Target { mut config, verify } = parse(url)?;
     config.connect_timeout(CONNECT_TIMEOUT);
+    // A connection whose peer stopped acknowledging (a network cut, a host gone) fails within
+    // this time instead of waiting for TCP's minutes, and the pool discards it.
+    config.tcp_user_timeout(CONNECT_TIMEOUT);
+    config.keepalives(true).keepalives_idle(CONNECT_TIMEOUT);
     config.application_name("sqs-local");
     let tls = match (config.get_ssl_mode(), &verify) {
         (SslMode::Disable, Verify::Nothing) => None,

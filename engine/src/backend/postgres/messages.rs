@@ -97,6 +97,24 @@ pub(crate) struct StandardRows {
 }
 
 impl StandardRows {
+    /// Adds `other`'s rows after these.
+    pub fn append(&mut self, mut other: StandardRows) {
+        self.message_ids.append(&mut other.message_ids);
+        self.bodies.append(&mut other.bodies);
+        self.attributes.append(&mut other.attributes);
+        self.groups.append(&mut other.groups);
+        self.ranks.append(&mut other.ranks);
+        self.states.append(&mut other.states);
+        self.visible_at.append(&mut other.visible_at);
+        self.enqueued_at.append(&mut other.enqueued_at);
+        self.receive_counts.append(&mut other.receive_counts);
+        self.first_received_at.append(&mut other.first_received_at);
+        self.sent_at.append(&mut other.sent_at);
+        self.dedup_ids.append(&mut other.dedup_ids);
+        self.trace_headers.append(&mut other.trace_headers);
+        self.dead_letter_sources.append(&mut other.dead_letter_sources);
+    }
+
     /// Inserts the rows; the seqs given, in order. None come back when the queue is gone.
     pub async fn insert(&self, client: &impl GenericClient, uid: i64, now: Millis) -> SqsResult<Vec<i64>> {
         let now = ms(now);
@@ -195,15 +213,21 @@ async fn send_standard(
         rows.trace_headers.push(message.trace_header.as_ref().map(|t| t.to_string()));
         rows.dead_letter_sources.push(None);
     }
-    let client = client(&db.pool).await?;
-    rows.ranks = take_ranks(&client, record.uid(), &rows.groups, now).await?;
-    let seqs = rows.insert(&client, record.uid(), now).await?;
-    if seqs.len() != rows.message_ids.len() {
+    let ids = rows.message_ids.clone();
+    let stored = if rows.groups.iter().all(Option::is_none) {
+        // Shares a transaction with the other requests of the moment (see `batch`).
+        rows.ranks = vec![ms(now); ids.len()];
+        db.combiner.send(record.uid(), rows, now).await?
+    } else {
+        let client = client(&db.pool).await?;
+        rows.ranks = take_ranks(&client, record.uid(), &rows.groups, now).await?;
+        rows.insert(&client, record.uid(), now).await?.len()
+    };
+    if stored != ids.len() {
         db.queues.forget(&record.info.id);
         return Err(SqsError::queue_does_not_exist());
     }
-    let outcomes =
-        rows.message_ids.iter().map(|id| Ok(SendOutcome { message_id: *id, sequence_number: None })).collect();
+    let outcomes = ids.iter().map(|id| Ok(SendOutcome { message_id: *id, sequence_number: None })).collect();
     Ok((outcomes, any_available))
 }
 
@@ -261,7 +285,7 @@ pub(crate) fn received(rows: &[tokio_postgres::Row], record: &QueueRecord) -> Sq
 
 async fn receive_standard(
     db: &Db,
-    record: &QueueRecord,
+    record: &Arc<QueueRecord>,
     max_messages: usize,
     deadline: Millis,
     dead_letters: Option<&DeadLetters>,
@@ -273,11 +297,9 @@ async fn receive_standard(
     let (now_ms, deadline_ms) = (ms(now), ms(deadline));
     let mut batch = ReceiveBatch::default();
     let Some(dead_letters) = dead_letters else {
-        let client = client(&db.pool).await?;
-        let params: [&(dyn ToSql + Sync); 5] = [&uid, &limit, &cutoff, &now_ms, &deadline_ms];
-        let rows = query(&client, sql::messages::RECEIVE_STANDARD, &params).await?;
-        let mut messages = received(&rows, record)?;
-        messages.sort_by_key(|m| (m.rank, m.seq));
+        // Shares a statement with the other receives of the moment (see `batch`).
+        let visibility_ms = deadline.saturating_sub(now);
+        let messages = db.combiner.receive(record.clone(), max_messages, visibility_ms, cutoff, now).await?;
         batch.messages = messages.into_iter().map(|m| m.message).collect();
         return Ok(batch);
     };
@@ -424,8 +446,7 @@ pub async fn delete(db: &Db, id: &QueueId, handles: &[String], now: Millis) -> S
     if !record.info.is_fifo() {
         // Standard queues: any handle of a message still there deletes it; a gone one is no error.
         if !seqs.is_empty() {
-            let client = client(&db.pool).await?;
-            execute(&client, sql::messages::DELETE, &[&record.uid(), &seqs]).await?;
+            db.combiner.delete(record.uid(), seqs).await?;
         }
         return Ok(resolved.into_iter().map(|r| r.map(|_| ())).collect());
     }

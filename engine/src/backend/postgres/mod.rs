@@ -15,6 +15,8 @@
 //! reconnects by itself when the database returns. A request is answered only after its
 //! transaction committed.
 
+mod batch;
+pub mod clock;
 pub mod connect;
 mod fifo;
 mod listen;
@@ -64,6 +66,8 @@ impl Options {
 /// What every operation shares.
 pub(crate) struct Db {
     pub pool: Pool,
+    /// Group commit of standard sends, receives and deletes.
+    pub combiner: Arc<batch::Combiner>,
     pub queues: Arc<QueueCache>,
     pub signals: Arc<Signals>,
 }
@@ -79,19 +83,12 @@ pub async fn open(options: &Options) -> Result<(PostgresBackend, PostgresTopics)
     let signals = Signals::new(options.poll_interval);
     let cache = Arc::new(QueueCache::default());
     signals.start(connected.pool.clone(), connected.listen, Arc::downgrade(&cache));
-    let db = Arc::new(Db { pool: connected.pool.clone(), queues: cache, signals });
+    let combiner = batch::Combiner::new(connected.pool.clone());
+    let db = Arc::new(Db { pool: connected.pool.clone(), combiner, queues: cache, signals });
     Ok((PostgresBackend { db }, PostgresTopics::new(connected.pool)))
 }
 
 impl PostgresBackend {
-    /// Whether the database answers now (`/health`).
-    pub async fn is_ready(&self) -> bool {
-        match self.db.pool.get().await {
-            Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
-            Err(_) => false,
-        }
-    }
-
     /// Whether notifications from other nodes arrive.
     pub fn is_listening(&self) -> bool {
         self.db.signals.is_listening()
@@ -140,6 +137,18 @@ pub(crate) async fn client(pool: &Pool) -> SqsResult<deadpool_postgres::Object> 
     pool.get().await.map_err(pool_error)
 }
 
+/// The longest one operation may take before it answers ServiceUnavailable (a database that
+/// stopped answering mid-query; connections also give up on unacknowledged writes after
+/// [`connect::CONNECT_TIMEOUT`] through TCP_USER_TIMEOUT, so the pool drops them).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn bounded<T>(operation: impl std::future::Future<Output = SqsResult<T>>) -> SqsResult<T> {
+    tokio::time::timeout(OPERATION_TIMEOUT, operation).await.unwrap_or_else(|_| {
+        tracing::warn!("database operation timed out");
+        Err(unavailable())
+    })
+}
+
 /// Milliseconds as a bigint column.
 pub(crate) fn ms(value: Millis) -> i64 {
     value.min(i64::MAX as u64) as i64
@@ -153,19 +162,19 @@ pub(crate) fn retention_cutoff(now: Millis, seconds: u32) -> i64 {
 #[async_trait]
 impl QueueBackend for PostgresBackend {
     async fn create_queue(&self, queue: NewQueue, now: Millis, deleted_since: Option<Millis>) -> SqsResult<Created> {
-        queues::create(&self.db, queue, now, deleted_since).await
+        bounded(queues::create(&self.db, queue, now, deleted_since)).await
     }
 
     async fn queue(&self, id: &QueueId) -> SqsResult<Arc<QueueInfo>> {
-        Ok(self.db.queues.get(&self.db.pool, id).await?.info.clone())
+        Ok(bounded(self.db.queues.get(&self.db.pool, id)).await?.info.clone())
     }
 
     async fn list_queues(&self, namespace: &Namespace, prefix: &str) -> SqsResult<Vec<Arc<QueueInfo>>> {
-        queues::list(&self.db, namespace, prefix).await
+        bounded(queues::list(&self.db, namespace, prefix)).await
     }
 
     async fn delete_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()> {
-        queues::delete(&self.db, id, now).await
+        bounded(queues::delete(&self.db, id, now)).await
     }
 
     async fn update_settings(
@@ -176,15 +185,15 @@ impl QueueBackend for PostgresBackend {
         now: Millis,
         modified: bool,
     ) -> SqsResult<Update> {
-        queues::update_settings(&self.db, id, version, settings, now, modified).await
+        bounded(queues::update_settings(&self.db, id, version, settings, now, modified)).await
     }
 
     async fn purge(&self, id: &QueueId, now: Millis, purged_since: Option<Millis>) -> SqsResult<Purge> {
-        queues::purge(&self.db, id, now, purged_since, false).await
+        bounded(queues::purge(&self.db, id, now, purged_since, false)).await
     }
 
     async fn counts(&self, id: &QueueId, now: Millis) -> SqsResult<QueueCounts> {
-        messages::counts(&self.db, id, now).await
+        bounded(messages::counts(&self.db, id, now)).await
     }
 
     async fn send(
@@ -194,15 +203,15 @@ impl QueueBackend for PostgresBackend {
         in_batch: bool,
         now: Millis,
     ) -> SqsResult<Vec<SqsResult<SendOutcome>>> {
-        messages::send(&self.db, id, messages, in_batch, now).await
+        bounded(messages::send(&self.db, id, messages, in_batch, now)).await
     }
 
     async fn receive(&self, id: &QueueId, request: &ReceiveRequest, now: Millis) -> SqsResult<ReceiveBatch> {
-        messages::receive(&self.db, id, request, now).await
+        bounded(messages::receive(&self.db, id, request, now)).await
     }
 
     async fn delete_messages(&self, id: &QueueId, handles: &[String], now: Millis) -> SqsResult<Vec<SqsResult<()>>> {
-        messages::delete(&self.db, id, handles, now).await
+        bounded(messages::delete(&self.db, id, handles, now)).await
     }
 
     async fn change_visibility(
@@ -211,7 +220,7 @@ impl QueueBackend for PostgresBackend {
         changes: &[(String, u32)],
         now: Millis,
     ) -> SqsResult<Vec<SqsResult<()>>> {
-        messages::change_visibility(&self.db, id, changes, now).await
+        bounded(messages::change_visibility(&self.db, id, changes, now)).await
     }
 
     fn watch(&self, id: &QueueId) -> Wake {
@@ -219,39 +228,39 @@ impl QueueBackend for PostgresBackend {
     }
 
     async fn start_move_task(&self, task: MoveTask) -> SqsResult<StartTask> {
-        tasks::start(&self.db, task).await
+        bounded(tasks::start(&self.db, task)).await
     }
 
     async fn move_tasks(&self, source: &QueueId) -> SqsResult<Vec<MoveTask>> {
-        tasks::of_source(&self.db, source).await
+        bounded(tasks::of_source(&self.db, source)).await
     }
 
     async fn active_move_tasks(&self) -> SqsResult<Vec<MoveTask>> {
-        tasks::active(&self.db).await
+        bounded(tasks::active(&self.db)).await
     }
 
     async fn advance_move_task(&self, task_id: &str, limit: u64, now: Millis) -> SqsResult<MoveTask> {
-        tasks::advance(&self.db, task_id, limit, now).await
+        bounded(tasks::advance(&self.db, task_id, limit, now)).await
     }
 
     async fn cancel_move_task(&self, source: &QueueId, task_id: &str) -> SqsResult<Option<MoveTask>> {
-        tasks::cancel(&self.db, source, task_id).await
+        bounded(tasks::cancel(&self.db, source, task_id)).await
     }
 
     async fn peek(&self, id: &QueueId, after: Option<u64>, limit: usize, now: Millis) -> SqsResult<PeekPage> {
-        messages::peek(&self.db, id, after, limit, now).await
+        bounded(messages::peek(&self.db, id, after, limit, now)).await
     }
 
     async fn delete_at(&self, id: &QueueId, position: u64, message_id: uuid::Uuid, now: Millis) -> SqsResult<bool> {
-        messages::delete_at(&self.db, id, position, message_id, now).await
+        bounded(messages::delete_at(&self.db, id, position, message_id, now)).await
     }
 
     async fn reset_queue(&self, id: &QueueId, now: Millis) -> SqsResult<()> {
-        queues::purge(&self.db, id, now, None, true).await.map(|_| ())
+        bounded(queues::purge(&self.db, id, now, None, true)).await.map(|_| ())
     }
 
     async fn reset(&self, _now: Millis) -> SqsResult<()> {
-        queues::reset(&self.db).await
+        bounded(queues::reset(&self.db)).await
     }
 
     async fn clock_offset(&self) -> SqsResult<Millis> {
@@ -266,5 +275,14 @@ impl QueueBackend for PostgresBackend {
         let statement = client.prepare_cached(sql::meta::SET).await.map_err(pg_error)?;
         client.execute(&statement, &[&sql::meta::CLOCK_OFFSET, &ms(offset)]).await.map_err(pg_error)?;
         Ok(())
+    }
+
+    /// The database answers a query within [`connect::CONNECT_TIMEOUT`].
+    async fn ready(&self) -> bool {
+        let check = async {
+            let client = self.db.pool.get().await.ok()?;
+            client.simple_query("SELECT 1").await.ok()
+        };
+        matches!(tokio::time::timeout(connect::CONNECT_TIMEOUT, check).await, Ok(Some(_)))
     }
 }
