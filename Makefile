@@ -1,7 +1,10 @@
 # `make test` is the one command that runs every test; CI runs exactly it (.ci/run).
-.PHONY: test lint unit test-tools compat console-test image-test fuzz run bench static image
+.PHONY: test lint unit test-tools compat console-test image-test fuzz postgres-test run bench static image
 
-test: lint unit compat console-test image-test fuzz
+# The parts after the unit tests are independent: two at a time (the machine has two cores), each
+# part's output printed whole when it ends.
+test: lint unit
+	$(MAKE) -j2 --output-sync=target compat postgres-test console-test image-test fuzz
 
 lint:
 	cargo fmt --all -- --check
@@ -14,9 +17,15 @@ unit: test-tools
 test-tools:
 	scripts/test-tools.sh
 
-# The real clients against the static binary the container image ships.
+# The real clients against the static binary the container image ships (once more with its state
+# in a throwaway PostgreSQL, when one can be started).
 compat: static
 	SQS_LOCAL_BIN=$(STATIC_BIN) compat-tests/run.sh
+
+# The PostgreSQL backend: conformance suites and the crash test (node kills and database restarts)
+# against a throwaway PostgreSQL (installed if missing; SKIPPED with the reason if it cannot run).
+postgres-test:
+	scripts/postgres-tests.sh
 
 # The web console in headless Chromium (installed if missing; skipped with a message if it cannot run).
 console-test: static

@@ -109,6 +109,33 @@ run_pytest "boto3 1.28.60 (Query), verified" "$here/.venv-query" query "$here/py
 run_node "JS SDK v3 + client-sns, verified"
 run_rust "Rust aws-sdk-sqs + aws-sdk-sns 1.x, verified"
 
+# Once more against a server whose state lives in PostgreSQL: SQS_LOCAL_COMPAT_DATABASE_URL (an
+# empty database), or else a throwaway server started here (scripts/postgres.sh): the same
+# clients, unverified.
+if [ -z "${SQS_LOCAL_COMPAT_DATABASE_URL:-}" ]; then
+  pg_dir="$(mktemp -d /tmp/sqs-local-compat-pg.XXXXXX)"
+  trap 'for s in "${servers[@]}"; do kill "$s" 2>/dev/null || true; wait "$s" 2>/dev/null || true; done; "$root/scripts/postgres.sh" stop "$pg_dir"' EXIT
+  if pg_url="$("$root/scripts/postgres.sh" start "$pg_dir" 2>"$pg_dir.why")"; then
+    SQS_LOCAL_COMPAT_DATABASE_URL="$pg_url"
+  else
+    pg_why="$(cat "$pg_dir.why")"
+  fi
+  rm -f "$pg_dir.why"
+fi
+if [ -n "${SQS_LOCAL_COMPAT_DATABASE_URL:-}" ]; then
+  start_server --database-url "$SQS_LOCAL_COMPAT_DATABASE_URL"
+  unset SQS_LOCAL_ADMIN_TOKEN SQS_LOCAL_VERIFIED
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  run_pytest "boto3 1.43 (JSON 1.0), PostgreSQL" "$here/.venv" json "$here/python/test_boto3.py" "$here/python/test_faults.py" "$here/python/test_sns.py"
+  run_pytest "aws CLI v1 1.45 (JSON 1.0), PostgreSQL" "$here/.venv" json "$here/python/test_cli.py"
+  run_pytest "Celery 5.7 + kombu 5.7 (JSON 1.0), PostgreSQL" "$here/.venv" json "$here/celery/test_celery.py" "$here/celery/test_fanout.py"
+  run_pytest "boto3 1.28.60 (Query), PostgreSQL" "$here/.venv-query" query "$here/python/test_boto3.py" "$here/python/test_sns.py"
+  run_node "JS SDK v3 + client-sns, PostgreSQL"
+  run_rust "Rust aws-sdk-sqs + aws-sdk-sns 1.x, PostgreSQL"
+else
+  echo "compat-tests: PostgreSQL pass SKIPPED (${pg_why:-no database})"
+fi
+
 echo
 echo "compat-tests: client x scenario (numbers from compat-tests/scenarios.md)"
 python3 "$here/matrix.py" "${reports[@]}"

@@ -6,6 +6,7 @@
 #   scripts/postgres.sh start DIR   starts one in DIR; prints its URL (also in DIR/url)
 #   scripts/postgres.sh stop DIR    stops it (fast shutdown) and removes DIR
 #   scripts/postgres.sh restart DIR stops it and starts it again on the same port and data
+#   scripts/postgres.sh pause DIR   stops it, keeping its data; `resume DIR` starts it again
 #
 # `start` exits 3 with the reason on stderr when PostgreSQL cannot be installed or started: the
 # callers then print SKIPPED with that reason.
@@ -67,10 +68,14 @@ case "$cmd" in
     bin="$(bindir)" && [ -d "$dir/data" ] && as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
     rm -rf "$dir"
     ;;
-  restart)
+  restart|pause|resume)
     bin="$(bindir)" || exit 3
-    as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
-    launch "$bin" "$(cat "$dir/port")" || { echo "postgres did not start again (see $dir/log)" >&2; exit 3; }
+    if [ "$cmd" != resume ]; then
+      as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+    fi
+    if [ "$cmd" != pause ]; then
+      launch "$bin" "$(cat "$dir/port")" || { echo "postgres did not start again (see $dir/log)" >&2; exit 3; }
+    fi
     ;;
-  *) echo "usage: $0 start|stop|restart DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|pause|resume DIR" >&2; exit 2 ;;
 esac

@@ -91,6 +91,16 @@ pub struct Config {
     #[arg(long, env = "SQS_LOCAL_DATA_MAX_BYTES")]
     pub data_max_bytes: Option<u64>,
 
+    /// Keep all state in this PostgreSQL database (`postgres://user:password@host:port/db`,
+    /// `?sslmode=require` or `verify-full` for TLS, `sslrootcert=` for a CA file), shared by every
+    /// sqs-local process given the same URL. Not with --data-dir.
+    #[arg(long, env = "SQS_LOCAL_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// With --database-url: most database connections this process holds.
+    #[arg(long, env = "SQS_LOCAL_DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub database_pool_size: usize,
+
     /// TOML file with settings and queues to create at startup (flags and environment variables
     /// win over it; see README).
     #[arg(long, env = "SQS_LOCAL_CONFIG")]
@@ -174,9 +184,10 @@ impl Config {
             max_body_bytes,
             max_connections,
             header_read_timeout,
-            sync_interval_ms
+            sync_interval_ms,
+            database_pool_size
         );
-        from_file_optional!(advertised_url, data_dir, data_max_bytes, queues_file, admin_token);
+        from_file_optional!(advertised_url, data_dir, data_max_bytes, queues_file, admin_token, database_url);
         if let Some(credentials) = f.credentials {
             if unset("credentials") {
                 config.credentials = credentials;
@@ -184,6 +195,23 @@ impl Config {
         }
         config.queues = file.queues;
         Ok(config)
+    }
+
+    /// Where state lives: a data directory or a database, not both.
+    pub fn check_storage(&self) -> Result<(), String> {
+        match (&self.data_dir, &self.database_url) {
+            (Some(_), Some(_)) => Err("--data-dir and --database-url cannot be used together: state lives in a data \
+                 directory or in a database"
+                .to_string()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The shared database, when a URL is given.
+    pub fn database(&self) -> Option<crate::engine::backend::postgres::Options> {
+        let mut options = crate::engine::backend::postgres::Options::new(self.database_url.clone()?);
+        options.pool_size = self.database_pool_size;
+        Some(options)
     }
 
     /// The account and region, or why they are not usable.

@@ -49,6 +49,8 @@ pub struct FileSettings {
     pub data_dir: Option<std::path::PathBuf>,
     pub sync_interval_ms: Option<u64>,
     pub data_max_bytes: Option<u64>,
+    pub database_url: Option<String>,
+    pub database_pool_size: Option<usize>,
     pub queues_file: Option<String>,
     /// `["ACCESS_KEY:SECRET:ACCOUNT_ID", ...]`, as `--credential`.
     pub credentials: Option<Vec<String>>,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqs_local::config::{Config, LogFormat};
 use sqs_local::engine::backend::memory::topics::MemoryTopics;
-use sqs_local::engine::backend::sqlite;
+use sqs_local::engine::backend::{postgres, sqlite};
 use sqs_local::engine::clock::{Clock, TokioClock};
 use sqs_local::engine::{Engine, TopicBackend};
 use sqs_local::http::service::AppState;
@@ -27,7 +27,7 @@ async fn main() -> std::process::ExitCode {
     if config.healthcheck {
         return healthcheck(config.port).await;
     }
-    if let Err(e) = config.namespace().and(config.credential_store().map(drop)) {
+    if let Err(e) = config.namespace().and(config.credential_store().map(drop)).and(config.check_storage()) {
         eprintln!("sqs-local: {e}");
         return std::process::ExitCode::FAILURE;
     }
@@ -71,8 +71,11 @@ async fn main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
-/// The engine and the SNS topics: in memory, or over the data directory when one is given.
+/// The engine and the SNS topics: in memory, over the data directory, or in the database.
 async fn start_engine(config: &Config) -> Result<(Engine, Arc<dyn TopicBackend>), String> {
+    if let Some(options) = config.database() {
+        return start_on_database(config, &options).await;
+    }
     let clock = Arc::new(TokioClock::new());
     let Some(options) = config.storage() else {
         return Ok((Engine::in_memory(clock, config.engine_settings()), Arc::new(MemoryTopics::new())));
@@ -89,6 +92,33 @@ async fn start_engine(config: &Config) -> Result<(Engine, Arc<dyn TopicBackend>)
     let engine =
         Engine::start(Arc::new(opened.backend), clock, config.engine_settings()).await.map_err(|e| e.to_string())?;
     Ok((engine, Arc::new(opened.topics)))
+}
+
+/// How long a starting node waits for an unreachable database before it gives up.
+const DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The engine on the shared database. A database that cannot be reached yet is waited for (it
+/// may be starting beside this node); a URL that cannot be read, TLS that cannot be set up and a
+/// newer schema stop the node at once.
+async fn start_on_database(
+    config: &Config,
+    options: &postgres::Options,
+) -> Result<(Engine, Arc<dyn TopicBackend>), String> {
+    let started = std::time::Instant::now();
+    let (backend, topics) = loop {
+        match postgres::open(options).await {
+            Ok(opened) => break opened,
+            Err(e @ postgres::ConnectError::Unreachable(_)) if started.elapsed() < DATABASE_WAIT => {
+                eprintln!("sqs-local: {e}; trying again");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    let clock = postgres::clock::database_clock(&backend).await.map_err(|e| e.to_string())?;
+    println!("sqs-local keeps its state in PostgreSQL at {}", postgres::connect::describe(&options.url));
+    let engine = Engine::start(Arc::new(backend), clock, config.engine_settings()).await.map_err(|e| e.to_string())?;
+    Ok((engine, Arc::new(topics)))
 }
 
 /// The configured queues, before the port opens, so that `/health` (and any client) finds them

@@ -233,3 +233,36 @@ fn health_answers_only_once_the_config_files_queues_exist() {
     child.wait().unwrap();
     assert!(reply.contains(&format!("/{last}\"")), "the last queue was missing when /health first said ok: {reply}");
 }
+
+/// The database URL comes from the file as any setting does; a data directory with a database is
+/// refused at start, and an unreadable URL stops the binary without echoing its password.
+#[test]
+fn the_database_url_comes_from_the_file_and_conflicts_stop_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sqs.toml");
+    std::fs::write(&path, "database_url = \"postgres://u:pw@db/sqs\"\ndatabase_pool_size = 4\n").unwrap();
+    let config = Config::load_from(["sqs-local", "--config", path.to_str().unwrap()]).unwrap();
+    assert_eq!(config.database_url.as_deref(), Some("postgres://u:pw@db/sqs"));
+    assert_eq!(config.database().map(|d| d.pool_size), Some(4));
+
+    let bin = env!("CARGO_BIN_EXE_sqs-local");
+    let data = dir.path().join("data");
+    let out = std::process::Command::new(bin)
+        .args(["--port", "0", "--database-url", "postgres://u@db/sqs", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--data-dir and --database-url cannot be used together"), "{stderr}");
+    assert!(!data.exists(), "nothing was written");
+
+    let out = std::process::Command::new(bin)
+        .args(["--port", "0", "--database-url", "postgres://u:hunter2@db:notaport/sqs"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the database URL cannot be read"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

@@ -11,6 +11,13 @@
 //!
 //! `CRASH_SEED` replays a run's kill timings (it is printed); `CRASH_CYCLES` sets the number of
 //! kills (default 20). A failed run keeps its data directory and prints where it is.
+//!
+//! With `CRASH_DATABASE_URL` (an empty database) the server keeps its state in PostgreSQL instead,
+//! and with `CRASH_POSTGRES_PAUSE` and `CRASH_POSTGRES_RESUME` (shell commands that stop that
+//! PostgreSQL and start it again) the database is also restarted `CRASH_POSTGRES_RESTARTS` times
+//! (default 3) under the same load: while it is down `/health` answers 503 and requests answer
+//! ServiceUnavailable within a bounded time (the clients take them as unacknowledged), and once it
+//! is back the node serves again by itself. scripts/postgres-tests.sh runs it so.
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -30,16 +37,22 @@ const FIFO_GROUPS: u64 = 32;
 
 // ---- the server process ----
 
+/// Where the server keeps its state.
+enum Store {
+    Dir(std::path::PathBuf),
+    Database(String),
+}
+
 struct Server {
     child: Option<Child>,
     port: u16,
-    dir: std::path::PathBuf,
+    store: Store,
 }
 
 impl Server {
-    fn start(dir: &std::path::Path) -> Server {
+    fn start(store: Store) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut server = Server { child: None, port, dir: dir.to_path_buf() };
+        let mut server = Server { child: None, port, store };
         server.spawn();
         server
     }
@@ -49,17 +62,17 @@ impl Server {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_sqs-local"))
-            .args(["--port", &self.port.to_string(), "--data-dir"])
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sqs-local"));
+        command.args(["--port", &self.port.to_string()]);
+        match &self.store {
+            Store::Dir(dir) => command.arg("--data-dir").arg(dir),
+            Store::Database(url) => command.args(["--database-url", url]),
+        };
+        let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(self.addr()).is_err() {
-            assert!(Instant::now() < deadline, "the server restarts on its data directory");
+            assert!(Instant::now() < deadline, "the server restarts on its data");
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -141,6 +154,58 @@ impl Client {
             buf.extend_from_slice(&chunk[..n]);
         }
         Some((status, serde_json::from_slice(&buf[head_end..head_end + length]).unwrap_or(Value::Null)))
+    }
+}
+
+/// A call repeated while the server answers ServiceUnavailable or cannot be reached (its
+/// database restarting), for up to 30 seconds.
+async fn call_until_served(client: &mut Client, action: &str, body: &Value) -> Option<(u16, Value)> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match client.call(action, body).await {
+            Some((503, _)) | None if Instant::now() < deadline => pause().await,
+            other => return other,
+        }
+    }
+}
+
+fn shell(command: &str) {
+    let status = Command::new("sh").args(["-c", command]).status().expect("the command runs");
+    assert!(status.success(), "{command}");
+}
+
+/// The status of `GET /health`, or `None` when the server does not answer.
+async fn health(addr: &str) -> Option<u16> {
+    let check = async {
+        let mut stream = TcpStream::connect(addr).await.ok()?;
+        let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).await.ok()?;
+        String::from_utf8_lossy(&reply).split(' ').nth(1)?.parse().ok()
+    };
+    tokio::time::timeout(Duration::from_secs(10), check).await.ok().flatten()
+}
+
+/// Stops the database under load, checks that the node says so (`/health` 503, a request answered
+/// ServiceUnavailable, each within the time the README promises), starts it again and waits until
+/// the node is healthy again by itself.
+async fn restart_database(stop: &str, start: &str, addr: &str, url: &str) {
+    let (stop, start) = (stop.to_string(), start.to_string());
+    tokio::task::spawn_blocking(move || shell(&stop)).await.unwrap();
+    let down = Instant::now();
+    assert_eq!(health(addr).await, Some(503), "/health while the database is down");
+    let mut client = Client::new(addr);
+    let (status, reply) =
+        client.call("SendMessage", &json!({"QueueUrl": url, "MessageBody": "while down"})).await.unwrap();
+    assert_eq!(status, 503, "{reply}");
+    assert_eq!(reply["__type"], "com.amazon.coral.availability#ServiceUnavailableException", "{reply}");
+    assert!(down.elapsed() < Duration::from_secs(12), "answered within a bounded time: {:?}", down.elapsed());
+    tokio::task::spawn_blocking(move || shell(&start)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while health(addr).await != Some(200) {
+        assert!(Instant::now() < deadline, "the node recovers by itself once the database is back");
+        pause().await;
     }
 }
 
@@ -395,6 +460,11 @@ async fn hold_one(load: &Load, client: &mut Client, url: &str) -> Option<(String
     for _ in 0..50 {
         let asked = Instant::now();
         let (status, reply) = client.call("ReceiveMessage", &json!({"QueueUrl": url, "VisibilityTimeout": 60})).await?;
+        if status == 503 {
+            // The database is restarting.
+            pause().await;
+            continue;
+        }
         assert_eq!(status, 200, "{reply}");
         let Some(message) = reply["Messages"].as_array().and_then(|m| m.first()) else {
             pause().await;
@@ -413,7 +483,8 @@ async fn hold_one(load: &Load, client: &mut Client, url: &str) -> Option<(String
 async fn counts(client: &mut Client, url: &str) -> Option<u64> {
     let names =
         ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"];
-    let (status, reply) = client.call("GetQueueAttributes", &json!({"QueueUrl": url, "AttributeNames": names})).await?;
+    let (status, reply) =
+        call_until_served(client, "GetQueueAttributes", &json!({"QueueUrl": url, "AttributeNames": names})).await?;
     assert_eq!(status, 200, "{reply}");
     Some(names.iter().map(|n| reply["Attributes"][n].as_str().unwrap().parse::<u64>().unwrap()).sum())
 }
@@ -436,11 +507,26 @@ async fn nothing_acknowledged_is_lost_through_kill_9() {
     let seed: u64 = std::env::var("CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
     });
-    println!("CRASH_SEED={seed} CRASH_CYCLES={cycles}");
+    let database = std::env::var("CRASH_DATABASE_URL").ok();
+    let restart_commands = match (std::env::var("CRASH_POSTGRES_PAUSE"), std::env::var("CRASH_POSTGRES_RESUME")) {
+        (Ok(pause), Ok(resume)) if database.is_some() => Some((pause, resume)),
+        _ => None,
+    };
+    let restarts: u64 = match &restart_commands {
+        Some(_) => std::env::var("CRASH_POSTGRES_RESTARTS").ok().and_then(|c| c.parse().ok()).unwrap_or(3),
+        None => 0,
+    };
+    println!(
+        "CRASH_SEED={seed} CRASH_CYCLES={cycles} storage={}",
+        if database.is_some() { "PostgreSQL" } else { "data directory" }
+    );
     let mut rng = Rng(seed);
     let dir = std::env::temp_dir().join(format!("sqs-local-crash-{}-{seed}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut server = Server::start(&dir);
+    let mut server = Server::start(match &database {
+        Some(url) => Store::Database(url.clone()),
+        None => Store::Dir(dir.clone()),
+    });
     let addr = server.addr();
     let mut control = Client::new(&addr);
     let visibility = VISIBILITY.to_string();
@@ -472,7 +558,15 @@ async fn nothing_acknowledged_is_lost_through_kill_9() {
     }
 
     let mut old_handles_deleted = 0;
-    for _ in 0..cycles {
+    // The cycles after which the database restarts, spread over the run.
+    let restart_after: Vec<u64> = (1..=restarts).map(|i| i * cycles / (restarts + 1)).collect();
+    let mut database_restarts = 0;
+    for cycle in 0..cycles {
+        if let (Some((pause, resume)), true) = (&restart_commands, restart_after.contains(&cycle)) {
+            tokio::time::sleep(Duration::from_millis(150 + rng.below(450))).await;
+            restart_database(pause, resume, &addr, &standard).await;
+            database_restarts += 1;
+        }
         tokio::time::sleep(Duration::from_millis(150 + rng.below(450))).await;
         let mut held = Vec::new();
         for url in [&standard, &fifo] {
@@ -485,7 +579,8 @@ async fn nothing_acknowledged_is_lost_through_kill_9() {
         tokio::task::block_in_place(|| server.spawn());
         control = Client::new(&addr);
         for (url, (body, handle)) in held {
-            let reply = control.call("DeleteMessage", &json!({"QueueUrl": url, "ReceiptHandle": handle})).await;
+            let delete = json!({"QueueUrl": url, "ReceiptHandle": handle});
+            let reply = call_until_served(&mut control, "DeleteMessage", &delete).await;
             let (status, reply) = reply.expect("the restarted server answers");
             assert_eq!(status, 200, "{body}: a receipt handle from before the crash deletes after it: {reply}");
             load.ledger.lock().unwrap().delete_acked.insert(body);
@@ -528,8 +623,9 @@ async fn nothing_acknowledged_is_lost_through_kill_9() {
         let sent = ledger.send_acked.len();
         let interrupted = load.interrupted.load(Ordering::Relaxed);
         println!(
-            "{cycles} kills: {sent} sends acknowledged, {} delivered, {} deletes acknowledged, \
-             {interrupted} requests cut off by a kill, {old_handles_deleted} pre-crash receipt handles used after restart",
+            "{cycles} kills and {database_restarts} database restarts: {sent} sends acknowledged, {} delivered, \
+             {} deletes acknowledged, {interrupted} requests cut off by a kill, {old_handles_deleted} pre-crash \
+             receipt handles used after restart",
             ledger.delivered.len(),
             ledger.delete_acked.len()
         );

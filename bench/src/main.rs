@@ -17,11 +17,13 @@
 //! ./target/release/sqs-bench compare --b-data-dir /tmp/bench-data --only send,roundtrip,backlog
 //! ./target/release/sqs-bench restart --data-dir /tmp/bench-data --messages 1000000
 //! ./target/release/sqs-bench soak --seconds 600 --clients 64
+//! ./target/release/sqs-bench database --database-url postgres://postgres@127.0.0.1:5432/bench
 //! ./target/release/sqs-bench publish --fanout 10 --requests 20000 --rounds 5
 //! ./target/release/sqs-bench compare --sign K:S --b-arg=--credential --b-arg=K:S --only send
 //! ```
 
 mod client;
+mod database;
 mod scenarios;
 mod server;
 mod soak;
@@ -83,6 +85,15 @@ enum Scenario {
         /// Subscribe with RawMessageDelivery (the message itself, not the JSON envelope).
         #[arg(long)]
         raw: bool,
+    },
+    /// The PostgreSQL backend: messages/s, PostgreSQL and node CPU per message and transactions per
+    /// message for send 1, send 10, the unbatched cycle (16 clients) and the batched cycle, on a
+    /// node started with `--database-url` (run it against a PostgreSQL server of its own).
+    Database {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
     },
     /// SendMessageBatch of 10.
     SendBatch {
@@ -304,6 +315,9 @@ fn main() {
             Scenario::Baseline { requests } => drop(scenarios::baseline(&t, requests).await),
             Scenario::Send { requests } => drop(scenarios::send(&t, requests).await),
             Scenario::SendBatch { requests } => drop(scenarios::send_batch(&t, requests).await),
+            Scenario::Database { database_url, messages } => {
+                drop(database::database(&t, &database_url, messages).await)
+            }
             Scenario::Publish { requests, fanout, rounds, raw } => {
                 drop(scenarios::publish(&t, requests, fanout, rounds, raw).await)
             }

@@ -34,7 +34,7 @@ pub struct Figure {
     pub unit: &'static str,
 }
 
-fn figure(name: impl Into<String>, value: f64, unit: &'static str) -> Figure {
+pub fn figure(name: impl Into<String>, value: f64, unit: &'static str) -> Figure {
     Figure { name: name.into(), value, unit }
 }
 

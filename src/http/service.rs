@@ -81,7 +81,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     Ok(match router::route(&parts, state.config.admin) {
-        Route::Health => health(),
+        Route::Health => health(&state).await,
         Route::Metrics => metrics(&state).await,
         Route::Console => crate::console::page(),
         Route::Admin => {
@@ -99,11 +99,17 @@ pub async fn handle(state: Arc<AppState>, req: Request<IncomingBody>) -> Result<
     })
 }
 
-/// `GET /health`: `{"status":"ok"}`.
-fn health() -> HttpResponse {
-    let mut ok = hyper::Response::new(Full::new(Bytes::from_static(b"{\"status\":\"ok\"}")));
-    ok.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    ok
+/// `GET /health`: `{"status":"ok"}` when the engine's storage can serve (always, in memory and
+/// in a data directory), else 503 with `{"status":"unavailable"}` (the database cannot be reached).
+async fn health(state: &AppState) -> HttpResponse {
+    let ready = state.engine.backend().ready().await;
+    let body: &'static [u8] = if ready { b"{\"status\":\"ok\"}" } else { b"{\"status\":\"unavailable\"}" };
+    let mut response = hyper::Response::new(Full::new(Bytes::from_static(body)));
+    if !ready {
+        *response.status_mut() = hyper::StatusCode::SERVICE_UNAVAILABLE;
+    }
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 /// `GET /metrics`: Prometheus text format (404 with `--metrics false`).
