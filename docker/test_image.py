@@ -128,6 +128,7 @@ def main():
     check("durable mode on a /data volume survives a container restart", durable_restart)
     check("the example config file's queues exist in the container", example_config)
     check("docker/compose.yml: health-gated app on http://sqs:9324, named volume on /data", compose_file)
+    check("docker/compose.postgres.yml: sqs-local on a health-gated PostgreSQL", compose_postgres_file)
 
     passed = sum(1 for _, e in results if e is None)
     failed = len(results) - passed
@@ -237,19 +238,37 @@ def example_config():
         c.remove()
 
 
-def compose_file():
+def parsed_compose(name):
+    """The compose file, after podman-compose (from PyPI, installed by test-image.sh when it can be)
+    parsed it as a compose tool would; the structural checks of the callers hold either way."""
     import yaml
 
-    # podman-compose (from PyPI, installed by test-image.sh when it can be) parses the file as a
-    # compose tool would; the structural checks below hold either way.
     podman_compose = os.path.join(os.path.dirname(sys.executable), "podman-compose")
     if os.path.exists(podman_compose):
-        parsed = subprocess.run([podman_compose, "-f", os.path.join(HERE, "compose.yml"), "config"], capture_output=True, text=True)
+        parsed = subprocess.run([podman_compose, "-f", os.path.join(HERE, name), "config"], capture_output=True, text=True)
         _assert(parsed.returncode == 0, f"podman-compose config: {parsed.stderr.strip()}")
     else:
-        print("        podman-compose is not installed: checking compose.yml's structure only")
-    with open(os.path.join(HERE, "compose.yml")) as f:
-        compose = yaml.safe_load(f)
+        print(f"        podman-compose is not installed: checking {name}'s structure only")
+    with open(os.path.join(HERE, name)) as f:
+        return yaml.safe_load(f)
+
+
+def compose_postgres_file():
+    compose = parsed_compose("compose.postgres.yml")
+    postgres, sqs_service, app = (compose["services"][s] for s in ("postgres", "sqs", "app"))
+    _assert(sqs_service["depends_on"]["postgres"]["condition"] == "service_healthy", sqs_service["depends_on"])
+    _assert(postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"], postgres["healthcheck"])
+    env = postgres["environment"]
+    url = f"postgres://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@postgres:5432/{env['POSTGRES_DB']}"
+    _assert(sqs_service["environment"]["SQS_LOCAL_DATABASE_URL"] == url, sqs_service["environment"])
+    _assert("SQS_LOCAL_DATA_DIR" not in sqs_service["environment"], "not with a data directory")
+    _assert(sqs_service["healthcheck"]["test"] == ["CMD", "/sqs-local", "--healthcheck"], sqs_service["healthcheck"])
+    _assert(app["depends_on"]["sqs"]["condition"] == "service_healthy", app["depends_on"])
+    _assert(any(v.startswith("pg-data:") for v in postgres["volumes"]) and "pg-data" in compose["volumes"], "volume")
+
+
+def compose_file():
+    compose = parsed_compose("compose.yml")
     sqs_service, app = compose["services"]["sqs"], compose["services"]["app"]
     _assert(sqs_service["build"]["dockerfile"] == "docker/Dockerfile", sqs_service["build"])
     _assert(os.path.exists(os.path.join(HERE, "..", sqs_service["build"]["dockerfile"])), "Dockerfile path")
