@@ -303,7 +303,15 @@ pub async fn connect(url: &str, pool_size: usize) -> Result<Connected, ConnectEr
 /// Applies the migrations this database lacks, under the migration lock (a node that waits for
 /// it finds the work done); refuses a database of a newer schema.
 async fn migrate(pool: &Pool) -> Result<(), ConnectError> {
-    let mut client = pool.get().await.map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+    let mut client = pool.get().await.map_err(|e| {
+        let why = e.to_string();
+        // A certificate the checks refuse will not be accepted by waiting: say so at once.
+        if why.contains("TLS") {
+            ConnectError::Tls(why)
+        } else {
+            ConnectError::Unreachable(why)
+        }
+    })?;
     let failed = |e: tokio_postgres::Error| ConnectError::Migration(e.to_string());
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(failed)?;
     let outcome = async {

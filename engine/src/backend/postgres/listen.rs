@@ -27,6 +27,9 @@ use crate::types::{Namespace, QueueId};
 
 const CHANNEL: &str = "sqs_local";
 
+/// How many poll intervals a wait lasts while the notification connection is up.
+const LISTENING_POLL_FACTOR: u32 = 5;
+
 /// A NOTIFY payload stays below PostgreSQL's 8000-byte limit.
 const MAX_PAYLOAD: usize = 7_000;
 
@@ -85,7 +88,10 @@ impl Signals {
         };
         let mut notified = Box::pin(notify.notified_owned());
         notified.as_mut().enable();
-        let fallback = tokio::time::sleep(self.poll_interval);
+        // While notifications arrive, another node's change wakes this wait through them; the
+        // poll then only covers what they cannot (a node that just started, a lost message).
+        let poll = if self.is_listening() { self.poll_interval * LISTENING_POLL_FACTOR } else { self.poll_interval };
+        let fallback = tokio::time::sleep(poll);
         Box::pin(async move {
             tokio::select! {
                 _ = notified => {}

@@ -16,8 +16,9 @@ macro_rules! message_columns {
 }
 
 /// Inserts messages into a standard queue, one row each in `messages` and `message_bodies`, as
-/// one statement for a whole batch. `$2` is now; the arrays are per message. No row is claimed,
-/// so concurrent sends never wait on each other.
+/// one statement for a whole batch. `$2` is now; the arrays are per message. Nothing is inserted
+/// when the queue is gone (no row comes back). No row is claimed, so concurrent sends never wait
+/// on each other.
 pub const INSERT_STANDARD: &str = "WITH input AS MATERIALIZED ( \
        SELECT ($2::bigint << 20) | (nextval('sqs_local.message_seqs') & 1048575) AS seq, i.* \
        FROM unnest($3::uuid[], $4::text[], $5::bytea[], $6::text[], $7::bigint[], $8::smallint[], $9::bigint[], \
@@ -25,6 +26,7 @@ pub const INSERT_STANDARD: &str = "WITH input AS MATERIALIZED ( \
          WITH ORDINALITY AS i(message_id, body, attributes, group_id, rank, state, visible_at, enqueued_at, \
                               receive_count, first_received_at, sent_at, deduplication_id, aws_trace_header, \
                               dead_letter_queue_source_arn, ord) \
+       WHERE EXISTS (SELECT 1 FROM sqs_local.queues WHERE uid = $1) \
      ), states AS ( \
        INSERT INTO sqs_local.messages (queue_uid, seq, state, visible_at, rank, group_id, enqueued_at, \
                                        receive_count, nonce, first_received_at, received_at) \
