@@ -5,8 +5,9 @@
 //! drop them at once).
 //!
 //! Layout (style.md §6.7): [`sql`] holds every statement by table family and the migrations;
-//! [`connect`] the URL, TLS, pool and migrations; [`queues`], [`messages`], [`fifo`] and [`tasks`]
-//! the operations; [`listen`] the long-poll wake signals across nodes; [`topics`] SNS's state.
+//! [`connect`] the URL, TLS, pool and migrations; `queues`, `messages`, `fifo` and `tasks` the
+//! operations; `batch` group commit across requests; `listen` the long-poll wake signals across
+//! nodes; `housekeeping` the sweeps of rows past their time; `topics` SNS's state.
 //! Every operation is one statement or one transaction, correct when other processes run the same
 //! operations on the same rows at the same time (each claiming statement says why).
 //!
@@ -19,6 +20,7 @@ mod batch;
 pub mod clock;
 pub mod connect;
 mod fifo;
+mod housekeeping;
 mod listen;
 mod messages;
 mod queues;
@@ -85,10 +87,17 @@ pub async fn open(options: &Options) -> Result<(PostgresBackend, PostgresTopics)
     signals.start(connected.pool.clone(), connected.listen, Arc::downgrade(&cache));
     let combiner = batch::Combiner::new(connected.pool.clone());
     let db = Arc::new(Db { pool: connected.pool.clone(), combiner, queues: cache, signals });
+    housekeeping::start(Arc::downgrade(&db));
     Ok((PostgresBackend { db }, PostgresTopics::new(connected.pool)))
 }
 
 impl PostgresBackend {
+    /// One housekeeping round now (it also runs every few seconds by itself): rows past their
+    /// time deleted; true when more are left.
+    pub async fn sweep(&self) -> SqsResult<bool> {
+        housekeeping::sweep(&self.db.pool).await
+    }
+
     /// Whether notifications from other nodes arrive.
     pub fn is_listening(&self) -> bool {
         self.db.signals.is_listening()

@@ -56,7 +56,8 @@ pub const TAKE_RANKS: &str = "INSERT INTO sqs_local.fair_groups AS f (queue_uid,
 /// Concurrency: candidates are locked with `FOR UPDATE SKIP LOCKED`, so two receivers (of this or
 /// another node) never take the same row; a row another receiver updated since this statement's
 /// snapshot is rechecked against the WHERE clause before it is locked, so a message made in flight
-/// by a commit in between is not taken again.
+/// by a commit in between is not taken again. The update checks once more that each message is
+/// still available, so the statement stays right even where the locks were not taken.
 pub const RECEIVE_STANDARD: &str = concat!(
     "WITH ready AS ( \
        SELECT seq, rank FROM sqs_local.messages \
@@ -75,6 +76,7 @@ pub const RECEIVE_STANDARD: &str = concat!(
        first_received_at = CASE WHEN m.first_received_at = 0 THEN $4 ELSE m.first_received_at END \
      FROM chosen, sqs_local.message_bodies b \
      WHERE m.queue_uid = $1 AND m.seq = chosen.seq AND b.queue_uid = $1 AND b.seq = m.seq \
+       AND (m.state = 0 OR m.visible_at <= $4) \
      RETURNING ",
     message_columns!()
 );
