@@ -59,8 +59,8 @@ enum Verify {
     /// `disable`, `allow`, `prefer` or `require`: encrypted when asked, the certificate not checked
     /// (libpq checks nothing for these either).
     Nothing,
-    /// `verify-ca` and `verify-full`: the chain against the roots (`sslrootcert`, or Mozilla's),
-    /// and the host name (rustls always checks it, so `verify-ca` is as strict as `verify-full`).
+    /// `verify-ca` and `verify-full`: the chain against the roots (see [`root_file_path`]), and
+    /// the host name (rustls always checks it, so `verify-ca` is as strict as `verify-full`).
     Chain { root_file: Option<String> },
 }
 
@@ -135,18 +135,45 @@ fn tls_config(verify: &Verify) -> Result<rustls::ClientConfig, ConnectError> {
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             .with_no_client_auth()),
         Verify::Chain { root_file } => {
+            let path = root_file_path(root_file.as_deref())?;
+            let pem = std::fs::read(&path).map_err(|e| ConnectError::Tls(format!("{path}: {e}")))?;
             let mut roots = rustls::RootCertStore::empty();
-            match root_file {
-                Some(path) => {
-                    let pem = std::fs::read(path).map_err(|e| ConnectError::Tls(format!("{path}: {e}")))?;
-                    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                        let cert = cert.map_err(|e| ConnectError::Tls(format!("{path}: {e}")))?;
-                        roots.add(cert).map_err(|e| ConnectError::Tls(format!("{path}: {e}")))?;
-                    }
-                }
-                None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let cert = cert.map_err(|e| ConnectError::Tls(format!("{path}: {e}")))?;
+                // A bundle may hold certificates rustls cannot use as roots; the others still count.
+                let _ = roots.add(cert);
+            }
+            if roots.is_empty() {
+                return Err(ConnectError::Tls(format!("{path} holds no usable certificate")));
             }
             Ok(builder.with_root_certificates(roots).with_no_client_auth())
+        }
+    }
+}
+
+/// Where the roots of `verify-ca`/`verify-full` come from, as libpq has it: `sslrootcert=<file>`;
+/// `sslrootcert=system`, the system's bundle; by default `~/.postgresql/root.crt`.
+fn root_file_path(given: Option<&str>) -> Result<String, ConnectError> {
+    const SYSTEM_BUNDLES: [&str; 3] =
+        ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
+    match given {
+        Some("system") => SYSTEM_BUNDLES
+            .iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .map(|p| p.to_string())
+            .ok_or_else(|| ConnectError::Tls("sslrootcert=system: this system has no certificate bundle".into())),
+        Some(path) => Ok(path.to_string()),
+        None => {
+            let home = std::env::var("HOME").unwrap_or_default();
+            let default = format!("{home}/.postgresql/root.crt");
+            if std::path::Path::new(&default).exists() {
+                Ok(default)
+            } else {
+                Err(ConnectError::Tls(format!(
+                    "sslmode=verify-ca and verify-full check the server against a CA: give sslrootcert=<file> \
+                     (or sslrootcert=system); {default} does not exist"
+                )))
+            }
         }
     }
 }
@@ -297,7 +324,32 @@ pub async fn connect(url: &str, pool_size: usize) -> Result<Connected, ConnectEr
         .build()
         .map_err(|e| ConnectError::BadUrl(e.to_string()))?;
     migrate(&pool).await?;
+    warm_up(&pool, pool_size).await;
     Ok(Connected { pool, listen: ListenTarget { config, tls } })
+}
+
+/// Connections opened at start, each with the statements of the message path prepared, so that
+/// the first requests do not pay for them.
+const WARM_CONNECTIONS: usize = 4;
+
+async fn warm_up(pool: &Pool, pool_size: usize) {
+    let statements = [
+        super::sql::messages::INSERT_STANDARD,
+        super::sql::messages::RECEIVE_STANDARD,
+        super::sql::messages::DELETE,
+        super::sql::messages::NEXT_DUE,
+        super::sql::fifo::SEND,
+        super::sql::queues::BY_NAME,
+    ];
+    let mut held = Vec::new();
+    for _ in 0..WARM_CONNECTIONS.min(pool_size) {
+        let Ok(client) = pool.get().await else { return };
+        for statement in statements {
+            // A statement that fails to prepare here fails again, with its error, when used.
+            let _ = client.prepare_cached(statement).await;
+        }
+        held.push(client);
+    }
 }
 
 /// Applies the migrations this database lacks, under the migration lock (a node that waits for
