@@ -56,7 +56,9 @@ fn fresh() -> (Arc<PostgresBackend>, Arc<PostgresTopics>) {
         None => {
             let opened = block_on(async {
                 let url = new_database().await;
-                postgres::open(&Options::new(url)).await.map_err(|e| e.to_string())
+                // The suite's clock is not the database's: no sweeps on the database's time.
+                let options = Options { housekeeping: false, ..Options::new(url) };
+                postgres::open(&options).await.map_err(|e| e.to_string())
             })
             .expect("the backend opens");
             let opened = (Arc::new(opened.0), Arc::new(opened.1));

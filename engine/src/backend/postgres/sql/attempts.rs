@@ -4,9 +4,11 @@
 pub const GET: &str = "SELECT seqs, nonces, visible_at FROM sqs_local.receive_attempts \
      WHERE queue_uid = $1 AND attempt_id = $2 AND expires_at > $3 FOR UPDATE";
 
-pub const PUT: &str = "INSERT INTO sqs_local.receive_attempts (queue_uid, attempt_id, seqs, nonces, visible_at, expires_at) \
+pub const PUT: &str = "INSERT INTO sqs_local.receive_attempts \
+       (queue_uid, attempt_id, seqs, nonces, visible_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (queue_uid, attempt_id) DO UPDATE \
-     SET seqs = EXCLUDED.seqs, nonces = EXCLUDED.nonces, visible_at = EXCLUDED.visible_at, expires_at = EXCLUDED.expires_at";
+     SET seqs = EXCLUDED.seqs, nonces = EXCLUDED.nonces, visible_at = EXCLUDED.visible_at, \
+       expires_at = EXCLUDED.expires_at";
 
 pub const SET_VISIBLE_AT: &str =
     "UPDATE sqs_local.receive_attempts SET visible_at = $3 WHERE queue_uid = $1 AND attempt_id = $2";

@@ -10,6 +10,35 @@
 /// The `ready_at` of a group that holds no message.
 pub const EMPTY: i64 = i64::MAX;
 
+/// The CTE `grp` that puts a new message at the end of its group (`$1` queue, `$2` now, `$3`
+/// group; the argument: the parameter holding when the message is visible) and returns its seq.
+/// The group's row is upserted, and stays locked until commit; an empty group becomes ready when
+/// the message is. Nothing happens when the queue is gone.
+///
+/// Seqs: the clock's, or when that is not above the group's `last_seq` (sessions take the
+/// sequence's values in cached ranges, nodes' clocks differ), the next millisecond after it with
+/// the same low bits; either way larger than every seq of the group before, and unique.
+macro_rules! join_group {
+    ($visible_at:literal) => {
+        concat!(
+            "grp AS ( \
+               INSERT INTO sqs_local.fifo_groups AS g (queue_uid, group_id, ready_at, turn, last_seq) \
+               SELECT $1, $3, ",
+            $visible_at,
+            ", nextval('sqs_local.group_turns'), \
+                      ($2::bigint << 20) | (nextval('sqs_local.message_seqs') & 1048575) \
+               WHERE EXISTS (SELECT 1 FROM sqs_local.queues WHERE uid = $1) \
+               ON CONFLICT (queue_uid, group_id) DO UPDATE \
+                 SET last_seq = CASE WHEN EXCLUDED.last_seq > g.last_seq THEN EXCLUDED.last_seq \
+                                ELSE (((g.last_seq >> 20) + 1) << 20) | (EXCLUDED.last_seq & 1048575) END, \
+                     ready_at = CASE WHEN g.ready_at = 9223372036854775807 THEN EXCLUDED.ready_at ELSE g.ready_at END, \
+                     turn = CASE WHEN g.ready_at = 9223372036854775807 THEN EXCLUDED.turn ELSE g.turn END \
+               RETURNING last_seq \
+             )"
+        )
+    };
+}
+
 /// One FIFO send: claims the deduplication key, and when the claim succeeds inserts the message
 /// at the end of its group. Returns the message's seq when it was enqueued (no row: the key is
 /// taken within the window; read the original with [`DEDUP_ORIGINAL`]).
@@ -18,23 +47,14 @@ pub const EMPTY: i64 = i64::MAX;
 /// `$8` message id, `$9` body, `$10` attributes, `$11` dedup id, `$12` trace header.
 ///
 /// Concurrency: the group upsert locks the group row until commit, so two sends to one group take
-/// turns and the second gets the larger seq, in commit order: the clock's seq, or when that is not
-/// above the group's `last_seq` (sessions take the sequence's values in cached ranges, nodes'
-/// clocks differ), the next millisecond after it with the same low bits, which keeps seqs unique. The dedup insert waits
-/// for a concurrent claim of the same key and then sees it: one of them enqueues. A duplicate
-/// still upserted the group; if the group was empty it now looks ready, and the next receive that
-/// takes it finds nothing and marks it empty again.
-pub const SEND: &str = "WITH grp AS ( \
-       INSERT INTO sqs_local.fifo_groups AS g (queue_uid, group_id, ready_at, turn, last_seq) \
-       VALUES ($1, $3, $4, nextval('sqs_local.group_turns'), \
-               ($2::bigint << 20) | (nextval('sqs_local.message_seqs') & 1048575)) \
-       ON CONFLICT (queue_uid, group_id) DO UPDATE \
-         SET last_seq = CASE WHEN EXCLUDED.last_seq > g.last_seq THEN EXCLUDED.last_seq \
-                        ELSE (((g.last_seq >> 20) + 1) << 20) | (EXCLUDED.last_seq & 1048575) END, \
-             ready_at = CASE WHEN g.ready_at = 9223372036854775807 THEN EXCLUDED.ready_at ELSE g.ready_at END, \
-             turn = CASE WHEN g.ready_at = 9223372036854775807 THEN EXCLUDED.turn ELSE g.turn END \
-       RETURNING last_seq \
-     ), claim AS ( \
+/// turns and the second gets the larger seq, in commit order (see `join_group!`). The dedup
+/// insert waits for a concurrent claim of the same key and then sees it: one of them enqueues.
+/// A duplicate still upserted the group; if the group was empty it now looks ready, and the next
+/// receive that takes it finds nothing and marks it empty again.
+pub const SEND: &str = concat!(
+    "WITH ",
+    join_group!("$4"),
+    ", claim AS ( \
        INSERT INTO sqs_local.dedup AS d (queue_uid, key, message_id, seq, expires_at) \
        SELECT $1, $6, $8, last_seq, $7 FROM grp \
        ON CONFLICT (queue_uid, key) DO UPDATE \
@@ -50,7 +70,8 @@ pub const SEND: &str = "WITH grp AS ( \
                                              deduplication_id, aws_trace_header, dead_letter_queue_source_arn) \
        SELECT $1, seq, $8, $9, $10, $2, $11, $12, NULL FROM claim \
      ) \
-     SELECT seq FROM claim";
+     SELECT seq FROM claim"
+);
 
 /// The original of a duplicate send: its message id and seq.
 pub const DEDUP_ORIGINAL: &str = "SELECT message_id, seq FROM sqs_local.dedup WHERE queue_uid = $1 AND key = $2";
@@ -59,24 +80,18 @@ pub const DEDUP_ORIGINAL: &str = "SELECT message_id, seq FROM sqs_local.dedup WH
 /// end of its group, as [`SEND`] does without deduplication. `$1` queue, `$2` now, `$3` group,
 /// `$4` enqueued at, `$5` receive count, `$6` first received at, `$7` message id, `$8` body,
 /// `$9` attributes, `$10` sent at, `$11` dedup id, `$12` trace header, `$13` dead-letter source.
-pub const ENQUEUE_MOVED: &str = "WITH grp AS ( \
-       INSERT INTO sqs_local.fifo_groups AS g (queue_uid, group_id, ready_at, turn, last_seq) \
-       VALUES ($1, $3, $2, nextval('sqs_local.group_turns'), \
-               ($2::bigint << 20) | (nextval('sqs_local.message_seqs') & 1048575)) \
-       ON CONFLICT (queue_uid, group_id) DO UPDATE \
-         SET last_seq = CASE WHEN EXCLUDED.last_seq > g.last_seq THEN EXCLUDED.last_seq \
-                        ELSE (((g.last_seq >> 20) + 1) << 20) | (EXCLUDED.last_seq & 1048575) END, \
-             ready_at = CASE WHEN g.ready_at = 9223372036854775807 THEN EXCLUDED.ready_at ELSE g.ready_at END, \
-             turn = CASE WHEN g.ready_at = 9223372036854775807 THEN EXCLUDED.turn ELSE g.turn END \
-       RETURNING last_seq \
-     ), states AS ( \
+pub const ENQUEUE_MOVED: &str = concat!(
+    "WITH ",
+    join_group!("$2"),
+    ", states AS ( \
        INSERT INTO sqs_local.messages (queue_uid, seq, state, visible_at, rank, group_id, enqueued_at, \
                                        receive_count, nonce, first_received_at, received_at) \
        SELECT $1, last_seq, 0, $2, NULL, $3, $4, $5, 0, $6, 0 FROM grp \
      ) \
      INSERT INTO sqs_local.message_bodies (queue_uid, seq, message_id, body, attributes, sent_at, \
                                            deduplication_id, aws_trace_header, dead_letter_queue_source_arn) \
-     SELECT $1, last_seq, $7, $8, $9, $10, $11, $12, $13 FROM grp RETURNING seq";
+     SELECT $1, last_seq, $7, $8, $9, $10, $11, $12, $13 FROM grp RETURNING seq"
+);
 
 /// The groups a receive may take: ready by `$2`, in the order they became ready, at most `$3`.
 ///

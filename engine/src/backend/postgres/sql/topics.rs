@@ -71,7 +71,8 @@ pub const OF_TOPIC: &str =
 pub const LIST_SUBSCRIPTIONS: &str = concat!(
     "SELECT ",
     subscription_columns!(),
-    " FROM sqs_local.subscriptions WHERE starts_with(arn, $1) AND arn COLLATE \"C\" > $2 ORDER BY arn COLLATE \"C\" LIMIT $3"
+    " FROM sqs_local.subscriptions WHERE starts_with(arn, $1) AND arn COLLATE \"C\" > $2 \
+     ORDER BY arn COLLATE \"C\" LIMIT $3"
 );
 
 pub const UPDATE_SUBSCRIPTION: &str = concat!(

@@ -217,8 +217,9 @@ CREATE TABLE sqs_local.topic_dedup (
 -- Message seqs' low bits (see messages.seq); cached per session, so seqs of one millisecond
 -- differ between sessions without a shared counter row.
 CREATE SEQUENCE sqs_local.message_seqs CACHE 64;
--- fifo_groups.turn.
-CREATE SEQUENCE sqs_local.group_turns CACHE 64;
+-- fifo_groups.turn: not cached, so turns taken one after the other on any connections increase
+-- (ready groups are served in the order they became ready).
+CREATE SEQUENCE sqs_local.group_turns;
 
 -- Queue tables change on every message: vacuum them early (the default waits for 20% dead rows).
 ALTER TABLE sqs_local.messages SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
