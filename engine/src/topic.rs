@@ -112,6 +112,13 @@ pub enum Changed<T> {
     Missing,
 }
 
+/// The lowest sequence number a FIFO topic gives at `now`: 20 digits (SNS's look like
+/// `10000000000000000003`) that follow the clock; a topic's numbers increase by one per message
+/// beyond it.
+pub fn fifo_sequence_floor(now: Millis) -> u128 {
+    10_000_000_000_000_000_000 + now as u128 * 1000
+}
+
 /// What publishing to a FIFO topic found in its deduplication window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FifoPublish {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::backend::memory::message::MessageState;
 use crate::message::{AttributePayload, AttributeValue, MessageAttributes};
 use crate::move_task::MoveTaskStatus;
-use crate::queue::DedupScope;
+use crate::queue::{DedupScope, ThroughputLimit};
 
 /// The transport bytes of the canonical encoding.
 const STRING: u8 = 1;
@@ -96,6 +96,22 @@ pub fn scope_from(name: &str) -> Option<DedupScope> {
     match name {
         "queue" => Some(DedupScope::Queue),
         "messageGroup" => Some(DedupScope::MessageGroup),
+        _ => None,
+    }
+}
+
+/// FIFO `FifoThroughputLimit` as SQS shows it.
+pub fn throughput_name(limit: ThroughputLimit) -> &'static str {
+    match limit {
+        ThroughputLimit::PerQueue => "perQueue",
+        ThroughputLimit::PerMessageGroupId => "perMessageGroupId",
+    }
+}
+
+pub fn throughput_from(name: &str) -> Option<ThroughputLimit> {
+    match name {
+        "perQueue" => Some(ThroughputLimit::PerQueue),
+        "perMessageGroupId" => Some(ThroughputLimit::PerMessageGroupId),
         _ => None,
     }
 }

@@ -16,7 +16,7 @@ use super::receipt::Receipt;
 use super::store::{Delivery, MessageStore, ReceiveLimits};
 use crate::backend::{Purge, Update};
 use crate::clock::Millis;
-use crate::error::{ErrorCode, SqsError, SqsResult};
+use crate::error::{SqsError, SqsResult};
 use crate::limits::{self, secs};
 use crate::message::{
     Grouping, NewMessage, PeekPage, PeekState, PeekedMessage, ReceiveBatch, ReceiveRequest, ReceivedMessage,
@@ -577,33 +577,14 @@ impl QueueState {
         self.store.insert(seq, message);
     }
 
-    /// Resolves a receipt handle, with SQS's errors for handles it never issued and handles of
-    /// another queue.
-    ///
-    /// Standard queues: any handle of a message still in the queue acts on its current receive.
-    /// AWS-validated tests show it (receive with VisibilityTimeout 0, receive again, then
-    /// ChangeMessageVisibility with the first handle changes the message; shared/sqs-reference.md
-    /// §7.5); the API reference's "the request succeeds, but the message might not be deleted"
-    /// allows it. FIFO queues: only the handle of the most recent receive, while the message is in
-    /// flight from it; any other is refused as expired (recorded: `test_fifo_delete_after_visibility_timeout`).
+    /// Resolves a receipt handle by the rules of [`crate::rules::receipt`].
     fn resolve(&self, ident: &Identity, handle: &str) -> SqsResult<Handle> {
-        let receipt = Receipt::decode(handle).ok_or_else(|| {
-            SqsError::new(
-                ErrorCode::ReceiptHandleIsInvalid,
-                format!("The input receipt handle \"{handle}\" is not a valid receipt handle."),
-            )
-        })?;
-        if receipt.queue_uid != ident.uid {
-            return Err(SqsError::new(
-                ErrorCode::ReceiptHandleIsInvalid,
-                format!("The receipt handle \"{handle}\" is not valid for this queue."),
-            ));
-        }
+        let receipt = crate::rules::receipt(handle, ident.uid)?;
         let Some(message) = self.store.get(receipt.seq) else { return Ok(Handle::Gone(receipt.seq)) };
         let latest = message.nonce == receipt.nonce;
         let in_flight = matches!(message.state, MessageState::InFlight(_));
         if self.is_fifo() && !(latest && in_flight) {
-            return Err(SqsError::invalid_value(handle, "ReceiptHandle", "The receipt handle has expired."));
+            return Err(crate::rules::handle_expired(handle));
         }
         Ok(Handle::Live(receipt.seq))
     }
@@ -626,23 +607,10 @@ impl QueueState {
         self.refresh(now);
         let seq = match self.resolve(ident, handle)? {
             Handle::Live(seq) => seq,
-            Handle::Gone(_) => {
-                return Err(SqsError::invalid_value(
-                    handle,
-                    "ReceiptHandle",
-                    "Message does not exist or is not available for visibility timeout change.",
-                ))
-            }
+            Handle::Gone(_) => return Err(crate::rules::message_gone(handle)),
         };
         let received_at = self.store.get(seq).map(|m| m.received_at).unwrap_or(now);
-        let in_flight_so_far = now.saturating_sub(received_at);
-        if in_flight_so_far + secs(timeout) > secs(limits::MAX_VISIBILITY_TIMEOUT as u32) {
-            return Err(SqsError::invalid_value(
-                timeout,
-                "VisibilityTimeout",
-                "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
-            ));
-        }
+        crate::rules::check_total_visibility(received_at, timeout, now)?;
         let state = if timeout == 0 { MessageState::Available } else { MessageState::InFlight(now + secs(timeout)) };
         self.store.set_state(seq, state);
         Ok(())

@@ -34,9 +34,6 @@ pub trait TopicJournal: Send + Sync + 'static {
     fn record(&self, changes: &[TopicChange]) -> SqsResult<()>;
 }
 
-/// FIFO sequence numbers are 20 digits (SNS's look like `10000000000000000003`).
-const SEQUENCE_BASE: u128 = 10_000_000_000_000_000_000;
-
 /// A FIFO topic's deduplication window: ids in the order they were admitted (the window is the
 /// same length for every id, so that is also the order they expire in).
 #[derive(Default)]
@@ -59,7 +56,7 @@ impl FifoWindow {
             return FifoPublish::Duplicate { message_id: message_id.clone(), sequence: *sequence };
         }
         // Above the last one, and above any a previous process handed out (time-based start).
-        let sequence = self.next_sequence.max(SEQUENCE_BASE + now as u128 * 1000);
+        let sequence = self.next_sequence.max(crate::topic::fifo_sequence_floor(now));
         self.next_sequence = sequence + 1;
         let key: Arc<str> = key.into();
         self.admitted.insert(key.clone(), (message_id.into(), sequence, now + window));

@@ -10,10 +10,9 @@ use tokio_postgres::types::ToSql;
 use super::rows::{self, int, uint, QueueRecord};
 use super::{client, fifo, ms, pg_error, retention_cutoff, sql, Db};
 use crate::backend::codec::encode_attributes;
-use crate::backend::memory::receipt::Receipt;
 use crate::clock::Millis;
 use crate::error::{ErrorCode, SqsError, SqsResult};
-use crate::limits::{self, secs};
+use crate::limits::secs;
 use crate::message::{Grouping, NewMessage, PeekPage, PeekedMessage, ReceiveBatch, ReceiveRequest, SendOutcome};
 use crate::queue::QueueCounts;
 use crate::types::QueueId;
@@ -380,20 +379,9 @@ pub(crate) async fn move_messages(
 
 // ---------------------------------------------------------------------------------------- handles
 
-/// A receipt handle of this queue: its seq and nonce, or the error SQS gives.
+/// A receipt handle of this queue (see [`crate::rules::receipt`]): its seq and nonce.
 pub(crate) fn resolve(record: &QueueRecord, handle: &str) -> SqsResult<(i64, i32)> {
-    let receipt = Receipt::decode(handle).ok_or_else(|| {
-        SqsError::new(
-            ErrorCode::ReceiptHandleIsInvalid,
-            format!("The input receipt handle \"{handle}\" is not a valid receipt handle."),
-        )
-    })?;
-    if receipt.queue_uid != record.ident.uid {
-        return Err(SqsError::new(
-            ErrorCode::ReceiptHandleIsInvalid,
-            format!("The receipt handle \"{handle}\" is not valid for this queue."),
-        ));
-    }
+    let receipt = crate::rules::receipt(handle, record.ident.uid)?;
     Ok((int(receipt.seq), receipt.nonce as i32))
 }
 
@@ -408,14 +396,10 @@ pub(crate) struct Found {
 
 impl Found {
     /// FIFO queues accept only the handle of the most recent receive, while the message is in
-    /// flight from it (see the memory backend's `resolve`, which states the rule).
+    /// flight from it (see [`crate::rules::receipt`]).
     fn expired_for_fifo(&self, nonce: i32, now: Millis) -> bool {
         !(self.nonce == nonce && self.state == IN_FLIGHT && self.visible_at > ms(now))
     }
-}
-
-fn expired(handle: &str) -> SqsError {
-    SqsError::invalid_value(handle, "ReceiptHandle", "The receipt handle has expired.")
 }
 
 /// Locks the messages `seqs` (and, on FIFO queues, their groups first) and reads their states.
@@ -462,7 +446,7 @@ pub async fn delete(db: &Db, id: &QueueId, handles: &[String], now: Millis) -> S
             let (seq, nonce) = resolved?;
             match found.get(&seq) {
                 None => Ok(()),
-                Some(f) if f.expired_for_fifo(nonce, now) => Err(expired(handle)),
+                Some(f) if f.expired_for_fifo(nonce, now) => Err(crate::rules::handle_expired(handle)),
                 Some(f) => {
                     doomed.push(seq);
                     groups.extend(f.group.clone());
@@ -502,24 +486,11 @@ pub async fn change_visibility(
         .zip(resolved)
         .map(|((handle, timeout), resolved)| {
             let (seq, nonce) = resolved?;
-            let Some(f) = found.get(&seq) else {
-                return Err(SqsError::invalid_value(
-                    handle,
-                    "ReceiptHandle",
-                    "Message does not exist or is not available for visibility timeout change.",
-                ));
-            };
+            let Some(f) = found.get(&seq) else { return Err(crate::rules::message_gone(handle)) };
             if fifo && f.expired_for_fifo(nonce, now) {
-                return Err(expired(handle));
+                return Err(crate::rules::handle_expired(handle));
             }
-            let in_flight_so_far = now.saturating_sub(uint(f.received_at));
-            if in_flight_so_far + secs(*timeout) > secs(limits::MAX_VISIBILITY_TIMEOUT as u32) {
-                return Err(SqsError::invalid_value(
-                    timeout,
-                    "VisibilityTimeout",
-                    "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
-                ));
-            }
+            crate::rules::check_total_visibility(uint(f.received_at), *timeout, now)?;
             set_seqs.push(seq);
             set_states.push(if *timeout == 0 { AVAILABLE } else { IN_FLIGHT });
             set_times.push(ms(now + secs(*timeout)));

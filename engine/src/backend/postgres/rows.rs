@@ -7,14 +7,14 @@ use std::sync::Arc;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use crate::backend::codec::{decode_attributes, scope_from, scope_name, status_from};
+use crate::backend::codec::{decode_attributes, scope_from, scope_name, status_from, throughput_from, throughput_name};
 use crate::backend::memory::queue::Identity;
 use crate::backend::memory::receipt::Receipt;
 use crate::clock::Millis;
 use crate::error::{SqsError, SqsResult};
 use crate::message::{PeekState, ReceivedMessage};
 use crate::move_task::MoveTask;
-use crate::queue::{FifoConfig, QueueConfig, QueueInfo, QueueSettings, RedrivePolicy, ScopeChange, ThroughputLimit};
+use crate::queue::{FifoConfig, QueueConfig, QueueInfo, QueueSettings, RedrivePolicy, ScopeChange};
 use crate::types::{Namespace, QueueId};
 
 /// A bigint column holding a u64 (the bits are kept).
@@ -41,21 +41,6 @@ pub struct QueueRecord {
 impl QueueRecord {
     pub fn uid(&self) -> i64 {
         int(self.ident.uid)
-    }
-}
-
-fn throughput_name(limit: ThroughputLimit) -> &'static str {
-    match limit {
-        ThroughputLimit::PerQueue => "perQueue",
-        ThroughputLimit::PerMessageGroupId => "perMessageGroupId",
-    }
-}
-
-fn throughput_from(name: &str) -> Option<ThroughputLimit> {
-    match name {
-        "perQueue" => Some(ThroughputLimit::PerQueue),
-        "perMessageGroupId" => Some(ThroughputLimit::PerMessageGroupId),
-        _ => None,
     }
 }
 

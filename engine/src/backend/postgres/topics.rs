@@ -17,10 +17,6 @@ use crate::error::SqsResult;
 use crate::topic::{Changed, Confirmation, FifoPublish, Made, Subscription, Topic, TopicId, TopicSettings};
 use crate::types::Namespace;
 
-/// FIFO topic sequence numbers: 20 digits that follow the clock (as the in-memory topics'), and
-/// increase by one per message within a millisecond.
-const SEQUENCE_BASE: u128 = 10_000_000_000_000_000_000;
-
 pub struct PostgresTopics {
     pool: Pool,
 }
@@ -260,7 +256,7 @@ impl TopicBackend for PostgresTopics {
         let mut client = client(&self.pool).await?;
         let tx = client.transaction().await.map_err(pg_error)?;
         let arn = topic.arn();
-        let floor = (SEQUENCE_BASE + now as u128 * 1000).to_string();
+        let floor = crate::topic::fifo_sequence_floor(now).to_string();
         let params: [&(dyn ToSql + Sync); 6] =
             [&arn, &dedup_key, &message_id, &ms(now), &ms(now.saturating_add(window)), &floor];
         let claimed = query(&tx, sql::topics::PUBLISH_FIFO, &params).await?;

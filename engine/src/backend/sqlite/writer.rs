@@ -16,12 +16,12 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::oneshot;
 
-use crate::backend::codec::{encode_attributes, encode_state, int, scope_name};
+use crate::backend::codec::{encode_attributes, encode_state, int, scope_name, throughput_name};
 use crate::backend::memory::journal::{Change, Durable, Journal};
 use crate::backend::memory::message::Message;
 use crate::clock::Millis;
 use crate::error::{SqsError, SqsResult};
-use crate::queue::{QueueInfo, ThroughputLimit};
+use crate::queue::QueueInfo;
 
 /// One request's changes.
 struct Job {
@@ -331,10 +331,7 @@ fn write_queue(
         fifo.is_some(),
         fifo.map(|f| f.content_based_dedup),
         fifo.map(|f| scope_name(f.dedup_scope)),
-        fifo.map(|f| match f.throughput_limit {
-            ThroughputLimit::PerQueue => "perQueue",
-            ThroughputLimit::PerMessageGroupId => "perMessageGroupId",
-        }),
+        fifo.map(|f| throughput_name(f.throughput_limit)),
         fifo.and_then(|f| f.scope_change).map(|s| scope_name(s.previous)),
         fifo.and_then(|f| f.scope_change).map(|s| int(s.effective_at)),
     ])?;

@@ -7,9 +7,6 @@
 //! `FOR UPDATE SKIP LOCKED`, deletes and visibility changes lock it with `FOR UPDATE`) and sets
 //! `ready_at` again before it commits.
 
-/// The `ready_at` of a group that holds no message.
-pub const EMPTY: i64 = i64::MAX;
-
 /// The CTE `grp` that puts a new message at the end of its group (`$1` queue, `$2` now, `$3`
 /// group; the argument: the parameter holding when the message is visible) and returns its seq.
 /// The group's row is upserted, and stays locked until commit; an empty group becomes ready when

@@ -43,8 +43,6 @@ pub const UPDATE_SETTINGS: &str = "UPDATE sqs_local.queues SET version = version
      scope_change_previous = $19, scope_change_effective_at = $20, tag_keys = $21, tag_values = $22 \
      WHERE uid = $1 AND version = $2 RETURNING version";
 
-pub const EXISTS: &str = "SELECT 1 FROM sqs_local.queues WHERE uid = $1";
-
 /// Locks the queue row for a purge: two purges of one queue at once take turns, and the second
 /// sees the first's time.
 pub const LOCK_FOR_PURGE: &str = "SELECT last_purge_at FROM sqs_local.queues WHERE uid = $1 FOR UPDATE";
